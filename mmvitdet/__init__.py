@@ -4,6 +4,6 @@ Importing this package registers its modules (backbones, necks, hooks,
 optimizer constructors, checkpoint loaders) in the mmdet/mmengine registries.
 """
 from .version import __version__
-from . import models  # noqa: F401  (registration)
+from . import checkpoints, datasets, engine, models  # noqa: F401  (registration)
 
 __all__ = ['__version__']
