@@ -1,1 +1,10 @@
+from .attention import Attention
+from .patch_embed import PatchEmbed
+from .rel_pos_bias import RelativePositionBias, rel_pos_bias_from_table
+from .transformer_block import Mlp, TransformerBlock
+from .window import window_partition, window_unpartition
 
+__all__ = [
+    'Attention', 'PatchEmbed', 'RelativePositionBias', 'rel_pos_bias_from_table', 'Mlp',
+    'TransformerBlock', 'window_partition', 'window_unpartition'
+]

@@ -1,1 +1,4 @@
+from .resolution_adapter import ResolutionAdapter
+from .simple_feature_pyramid import SimpleFeaturePyramid
 
+__all__ = ['ResolutionAdapter', 'SimpleFeaturePyramid']

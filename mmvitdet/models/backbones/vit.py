@@ -1,0 +1,315 @@
+"""Plain ViT backbone for detection (Li et al. 2021, "Architecture").
+
+Window attention in most blocks, global attention in a few (by default the
+last block of each quarter), abs position embeddings resized to the input
+grid, optional BEiT-style relative position biases, and four stride-16 taps
+for a multi-scale neck.
+"""
+import math
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from mmpretrain.models.utils import resize_pos_embed
+from torch.utils.checkpoint import checkpoint
+
+from mmdet.registry import MODELS
+from ..layers import PatchEmbed, RelativePositionBias, TransformerBlock
+
+ARCH_SETTINGS: Dict[str, dict] = {
+    # ViT-B/L/H of Dosovitskiy et al.; B and L are the paper's two sizes.
+    'base': dict(embed_dims=768, num_layers=12, num_heads=12, mlp_ratio=4),
+    'large': dict(embed_dims=1024, num_layers=24, num_heads=16, mlp_ratio=4),
+    'huge': dict(embed_dims=1280, num_layers=32, num_heads=16, mlp_ratio=4),
+}
+REL_POS_MODES = (False, 'shared', 'per_block')
+
+
+def _pair(v) -> Tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def default_quarter_indices(num_layers: int) -> Tuple[int, ...]:
+    """The last block of each quarter: (2, 5, 8, 11) for 12 blocks."""
+    return tuple(sorted({(q * num_layers) // 4 - 1 for q in range(1, 5)}))
+
+
+def _resolve_arch(arch: Union[str, dict]) -> dict:
+    if isinstance(arch, str):
+        if arch not in ARCH_SETTINGS:
+            raise ValueError(f'ViT arch={arch!r} is unknown: choose one of '
+                             f'{sorted(ARCH_SETTINGS)} or pass a dict with '
+                             'embed_dims, num_layers, num_heads, mlp_ratio.')
+        return dict(ARCH_SETTINGS[arch])
+    required = {'embed_dims', 'num_layers', 'num_heads'}
+    missing = required - set(arch)
+    if missing:
+        raise ValueError(f'ViT arch dict is missing {sorted(missing)}; it '
+                         f'needs {sorted(required)} (and optionally mlp_ratio).')
+    return dict(mlp_ratio=4, **arch)
+
+
+def _check_indices(name: str, indices: Sequence[int], num_layers: int,
+                   must_be_sorted: bool) -> Tuple[int, ...]:
+    indices = tuple(int(i) for i in indices)
+    bad = [i for i in indices if not 0 <= i < num_layers]
+    if bad:
+        raise ValueError(f'ViT {name}={indices}: {bad} out of range for '
+                         f'{num_layers} blocks (valid: 0..{num_layers - 1}).')
+    if len(set(indices)) != len(indices):
+        raise ValueError(f'ViT {name}={indices} has duplicates.')
+    if must_be_sorted and list(indices) != sorted(indices):
+        raise ValueError(f'ViT {name}={indices} must be sorted ascending '
+                         '(outputs are returned in depth order).')
+    return indices
+
+
+@MODELS.register_module()
+class ViT(BaseModule):
+    """Plain ViT with window + global attention, for Mask R-CNN.
+
+    Args:
+        arch: 'base' | 'large' | 'huge', or a dict(embed_dims, num_layers,
+            num_heads, mlp_ratio).
+        img_size: fine-tuning input size in pixels (int or (H, W)); sets the
+            grid of the global-attention relative position table. Default
+            1024, the paper's LSJ input.
+        patch_size: patch side in pixels (16).
+        in_channels: image channels (3).
+        pretrain_img_size: pre-training input size; the abs position
+            embedding is stored on its grid (224 -> 14x14) and resized to the
+            input grid at every forward.
+        window_size: attention window side in tokens (14, the pre-training
+            grid); 0 makes every block global.
+        global_attn_indices: blocks with global attention. Default: the last
+            block of each quarter, (2, 5, 8, 11) for ViT-B, (5, 11, 17, 23)
+            for ViT-L (paper: "placed evenly at each d/4th block").
+        out_indices: blocks whose outputs are returned (sorted). Default: the
+            same four depths d/4, 2d/4, 3d/4, d.
+        use_abs_pos_embed: learnable abs position embedding (paper: all inits).
+        use_rel_pos_bias: False, 'shared' (one table for all window blocks
+            and one for all global blocks, the paper's choice) or 'per_block'.
+        rel_pos_zero_init: zero-init the relative tables (paper: non-BEiT).
+        qkv_bias: True, False or 'qv' (BEiT: q and v biases, zero k bias).
+        layer_scale_init_value: None, or BEiT's gamma initial value.
+        drop_path_rate: stochastic depth, increasing linearly over depth.
+        norm_eps: LayerNorm epsilon (1e-6 as in pre-training).
+        with_cp: activation checkpointing per block (saves memory, costs a
+            second forward of each block in backward).
+        frozen_stages: -1 trains everything; k >= 0 freezes the patch
+            embedding, the abs position embedding and the first k blocks.
+
+    Forward: [B, 3, H, W] images -> tuple of [B, C, ceil(H/16), ceil(W/16)]
+    maps, one per out index (block outputs, no final norm).
+    """
+
+    def __init__(self,
+                 arch: Union[str, dict] = 'base',
+                 img_size: Union[int, Tuple[int, int]] = 1024,
+                 patch_size: int = 16,
+                 in_channels: int = 3,
+                 pretrain_img_size: Union[int, Tuple[int, int]] = 224,
+                 window_size: int = 14,
+                 global_attn_indices: Optional[Sequence[int]] = None,
+                 out_indices: Optional[Sequence[int]] = None,
+                 use_abs_pos_embed: bool = True,
+                 use_rel_pos_bias: Union[bool, str] = False,
+                 rel_pos_zero_init: bool = True,
+                 qkv_bias: Union[bool, str] = True,
+                 layer_scale_init_value: Optional[float] = None,
+                 drop_path_rate: float = 0.,
+                 norm_eps: float = 1e-6,
+                 with_cp: bool = False,
+                 frozen_stages: int = -1,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        settings = _resolve_arch(arch)
+        self.embed_dims = int(settings['embed_dims'])
+        self.num_layers = int(settings['num_layers'])
+        self.num_heads = int(settings['num_heads'])
+        self.mlp_ratio = float(settings['mlp_ratio'])
+        if self.embed_dims % self.num_heads:
+            raise ValueError(
+                f'ViT embed_dims={self.embed_dims} is not divisible by '
+                f'num_heads={self.num_heads}: choose a head count that '
+                'divides the width.')
+        if use_rel_pos_bias not in REL_POS_MODES:
+            raise ValueError(f'ViT use_rel_pos_bias={use_rel_pos_bias!r}: '
+                             f'choose one of {REL_POS_MODES}.')
+        if window_size < 0:
+            raise ValueError(f'ViT window_size={window_size} must be >= 0 '
+                             '(0 = global attention in every block).')
+        if not -1 <= frozen_stages <= self.num_layers:
+            raise ValueError(f'ViT frozen_stages={frozen_stages} must be in '
+                             f'[-1, {self.num_layers}].')
+
+        quarters = default_quarter_indices(self.num_layers)
+        if window_size == 0:
+            self.global_attn_indices = tuple(range(self.num_layers))
+        else:
+            self.global_attn_indices = _check_indices(
+                'global_attn_indices',
+                quarters if global_attn_indices is None else
+                global_attn_indices, self.num_layers, must_be_sorted=False)
+        self.out_indices = _check_indices(
+            'out_indices', quarters if out_indices is None else out_indices,
+            self.num_layers, must_be_sorted=True)
+
+        self.patch_size = patch_size
+        self.in_channels = in_channels
+        self.img_size = _pair(img_size)
+        self.grid_size = tuple(math.ceil(s / patch_size) for s in self.img_size)
+        self.pretrain_grid_size = tuple(
+            s // patch_size for s in _pair(pretrain_img_size))
+        self.window_size = window_size
+        self.use_rel_pos_bias = use_rel_pos_bias
+        self.with_cp = with_cp
+        self.frozen_stages = frozen_stages
+
+        self.patch_embed = PatchEmbed(patch_size, in_channels, self.embed_dims)
+        if use_abs_pos_embed:
+            num_pos = self.pretrain_grid_size[0] * self.pretrain_grid_size[1]
+            self.pos_embed = nn.Parameter(
+                torch.zeros(1, num_pos, self.embed_dims))
+        else:
+            self.pos_embed = None
+
+        has_global = len(self.global_attn_indices) > 0
+        has_window = len(self.global_attn_indices) < self.num_layers
+        win_grid = (window_size, window_size)
+
+        def new_rel_pos(grid):
+            return RelativePositionBias(grid, self.num_heads,
+                                        rel_pos_zero_init)
+
+        self.rel_pos_bias_window = self.rel_pos_bias_global = None
+        if use_rel_pos_bias == 'shared':
+            if has_window:
+                self.rel_pos_bias_window = new_rel_pos(win_grid)
+            if has_global:
+                self.rel_pos_bias_global = new_rel_pos(self.grid_size)
+
+        dpr = torch.linspace(0, drop_path_rate, self.num_layers).tolist()
+        self.blocks = nn.ModuleList()
+        for i in range(self.num_layers):
+            is_global = i in self.global_attn_indices
+            per_block = None
+            if use_rel_pos_bias == 'per_block':
+                per_block = new_rel_pos(
+                    self.grid_size if is_global else win_grid)
+            self.blocks.append(
+                TransformerBlock(
+                    self.embed_dims,
+                    self.num_heads,
+                    mlp_ratio=self.mlp_ratio,
+                    qkv_bias=qkv_bias,
+                    window_size=0 if is_global else window_size,
+                    drop_path=dpr[i],
+                    layer_scale_init_value=layer_scale_init_value,
+                    norm_eps=norm_eps,
+                    rel_pos_bias=per_block))
+        self.reset_parameters()
+        self._freeze_stages()
+
+    # ------------------------------------------------------------------ init
+    def reset_parameters(self) -> None:
+        """Random init of the BEiT code base, the paper's "random" init.
+
+        Linear weights trunc-normal(0.02), biases zero, LayerNorm (1, 0), abs
+        position embedding trunc-normal(0.02); the output projections of
+        attention and MLP in block i are divided by sqrt(2 * (i + 1)).
+        """
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.trunc_normal_(m.weight, std=.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.LayerNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, RelativePositionBias):
+                m.reset_parameters()
+        if self.pos_embed is not None:
+            nn.init.trunc_normal_(self.pos_embed, std=.02)
+        for i, blk in enumerate(self.blocks):
+            blk.attn.proj.weight.data.div_(math.sqrt(2.0 * (i + 1)))
+            blk.mlp.fc2.weight.data.div_(math.sqrt(2.0 * (i + 1)))
+
+    def _freeze_stages(self) -> None:
+        if self.frozen_stages < 0:
+            return
+        frozen = [self.patch_embed] + list(self.blocks[:self.frozen_stages])
+        for m in frozen:
+            m.eval()
+            for p in m.parameters():
+                p.requires_grad = False
+        if self.pos_embed is not None:
+            self.pos_embed.requires_grad = False
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self._freeze_stages()
+        return self
+
+    # --------------------------------------------------------------- forward
+    def abs_pos_embed(self, grid_hw: Tuple[int, int]) -> torch.Tensor:
+        """[1, H, W, C] abs position embedding resized bicubically to ``grid_hw``."""
+        pos = resize_pos_embed(
+            self.pos_embed,
+            self.pretrain_grid_size,
+            grid_hw,
+            mode='bicubic',
+            num_extra_tokens=0)
+        return pos.reshape(1, grid_hw[0], grid_hw[1], self.embed_dims)
+
+    def _shared_biases(self, grid_hw, dtype):
+        """Compute the shared window / global biases once per forward."""
+        window_bias = global_bias = None
+        if self.rel_pos_bias_window is not None:
+            window_bias = self.rel_pos_bias_window(
+                (self.window_size, self.window_size)).to(dtype)
+        if self.rel_pos_bias_global is not None:
+            global_bias = self.rel_pos_bias_global(grid_hw).to(dtype)
+        return window_bias, global_bias
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """[B, 3, H, W] -> tuple of [B, C, ceil(H/16), ceil(W/16)], one per out index."""
+        x = self.patch_embed(x)  # [B, h, w, C]
+        grid_hw = tuple(x.shape[1:3])
+        if self.pos_embed is not None:
+            x = x + self.abs_pos_embed(grid_hw)
+        # Cast the shared bias once to the autocast dtype, not in every block.
+        dtype = (torch.get_autocast_dtype(x.device.type)
+                 if torch.is_autocast_enabled(x.device.type) else x.dtype)
+        window_bias, global_bias = self._shared_biases(grid_hw, dtype)
+        outs = []
+        for i, blk in enumerate(self.blocks):
+            bias = global_bias if blk.is_global else window_bias
+            if self.with_cp and self.training and torch.is_grad_enabled():
+                x = checkpoint(blk, x, bias, use_reentrant=False)
+            else:
+                x = blk(x, bias)
+            if i in self.out_indices:
+                outs.append(x.permute(0, 3, 1, 2).contiguous())
+        return tuple(outs)
+
+    # ------------------------------------------------------ lr decay support
+    def get_layer_depth(self, param_name: str, prefix: str = '') -> Tuple[int, int]:
+        """Depth of a parameter for layer-wise lr decay (ViTDet).
+
+        Patch/position embeddings and shared relative tables are layer 0,
+        block i is layer i + 1, anything else is the last layer.
+
+        Returns:
+            (layer_id, max_layer_id) with max_layer_id = num_layers + 2.
+        """
+        max_id = self.num_layers + 2
+        if not param_name.startswith(prefix):
+            return max_id - 1, max_id
+        name = param_name[len(prefix):]
+        if name.startswith(('patch_embed', 'pos_embed', 'rel_pos_bias_')):
+            return 0, max_id
+        if name.startswith('blocks.'):
+            return int(name.split('.')[1]) + 1, max_id
+        return max_id - 1, max_id
