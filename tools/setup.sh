@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# One-command set-up of mmvitdet: torch + torchvision, mmcv 2.1.0 WITH its compiled ops, mmengine, mmdet,
+# mmpretrain, the rest of requirements.txt and mmvitdet itself (editable).
+#
+#   bash tools/setup.sh            # set up (or finish setting up) the environment; a second run takes seconds
+#   bash tools/setup.sh --check    # only verify; changes nothing; exit 1 and say what is missing otherwise
+#
+# Environment: the active virtual environment ($VIRTUAL_ENV) when one is active, else <repo>/.venv (created
+# with ${PYTHON:-python3}).
+# Knobs: MMVITDET_TORCH_SPEC  what to pip-install when no working torch+torchvision pair is present
+#                             (default "torch==2.14.1 torchvision==0.29.1"); a working pair is always kept.
+#        PIP_FIND_LINKS       folders offered to pip; a prebuilt mmcv-2.1.0 wheel there is taken, then verified.
+#        MAX_JOBS             parallel compile jobs of an mmcv source build (default: number of cores).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+MODE=install
+case "${1:-}" in
+    '') ;;
+    --check) MODE=check ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown argument '$1' (use no argument to install, or --check to verify)" >&2; exit 2 ;;
+esac
+
+TORCH_SPEC="${MMVITDET_TORCH_SPEC:-torch==2.14.1 torchvision==0.29.1}"
+MMCV_VERSION=2.1.0
+# Built mmcv wheels are kept here, one folder per torch build, so a re-created venv reuses them (git-ignored).
+WHEEL_CACHE="$REPO/.whl"
+START=$SECONDS
+
+say() { echo "[setup] $*"; }
+die() { echo "[setup] ERROR: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- environment
+if [[ -n "${VIRTUAL_ENV:-}" ]]; then
+    VENV="$VIRTUAL_ENV"
+    [[ -x "$VENV/bin/python" ]] || die "VIRTUAL_ENV=$VENV has no bin/python: activate a working venv, or unset VIRTUAL_ENV to use $REPO/.venv"
+else
+    VENV="$REPO/.venv"
+    if [[ ! -x "$VENV/bin/python" ]]; then
+        [[ $MODE == check ]] && die "no environment: $VENV does not exist and no venv is active. Fix: bash tools/setup.sh"
+        say "creating $VENV with ${PYTHON:-python3}"
+        "${PYTHON:-python3}" -m venv "$VENV" || die "could not create $VENV with ${PYTHON:-python3} -m venv (install the python3-venv package, or set PYTHON=/path/to/python3.11)"
+    fi
+fi
+PY="$VENV/bin/python"
+export PATH="$VENV/bin:$PATH"   # ninja (for the mmcv build) and console scripts of the venv
+say "environment: $VENV ($("$PY" -c 'import sys; print(sys.version.split()[0])'))"
+
+pip_install() { "$PY" -m pip install --progress-bar off "$@"; }
+
+# ---------------------------------------------------------------- checks (each prints why it failed)
+check_torch() {
+    "$PY" - <<'EOF'
+try:
+    import torch, torchvision
+    torchvision.ops.nms(torch.tensor([[0., 0., 1., 1.]]), torch.tensor([1.]), 0.5)
+except Exception as e:  # ImportError, or torchvision's ops not matching torch ("operator torchvision::nms does not exist")
+    raise SystemExit(f'torch+torchvision not usable: {type(e).__name__}: {e}')
+print(f'torch {torch.__version__}, torchvision {torchvision.__version__}: ok')
+EOF
+}
+
+check_mmcv() {
+    "$PY" - "$MMCV_VERSION" <<'EOF'
+import sys
+try:
+    import mmcv
+except Exception as e:
+    raise SystemExit(f'mmcv not importable: {type(e).__name__}: {e}')
+if mmcv.__version__ != sys.argv[1]:
+    raise SystemExit(f'mmcv {mmcv.__version__} installed, mmdet 3.3.0 needs {sys.argv[1]}')
+try:
+    from mmcv.ops import RoIAlign, nms  # noqa: F401  (loads the compiled mmcv._ext)
+except Exception as e:
+    raise SystemExit(f'mmcv {mmcv.__version__} has no working compiled ops: {type(e).__name__}: {e}')
+print(f'mmcv {mmcv.__version__} with ops: ok')
+EOF
+}
+
+check_build_tools() {
+    "$PY" - <<'EOF'
+import shutil
+try:
+    import setuptools, wheel  # noqa: F401
+except ImportError as e:
+    raise SystemExit(f'build tools missing: {e}')
+major = int(setuptools.__version__.split('.')[0])
+if not 64 <= major < 81:  # mmcv's setup.py imports pkg_resources (gone in 81); editable installs need >= 64
+    raise SystemExit(f'setuptools {setuptools.__version__} installed, need >=64,<81')
+if shutil.which('ninja') is None:
+    raise SystemExit('ninja not found (parallel C++ build)')
+EOF
+}
+
+# The rest of requirements.txt, the pinned OpenMMLab stack and the editable mmvitdet of THIS checkout.
+check_stack() {
+    "$PY" - "$REPO" <<'EOF'
+import importlib.metadata as md, os, sys
+repo = sys.argv[1]
+try:
+    from packaging.requirements import Requirement
+except ImportError:
+    raise SystemExit('packaging not installed')
+problems = []
+pins = ['mmengine==0.10.7', 'mmdet==3.3.0', 'mmpretrain==1.2.0']
+with open(os.path.join(repo, 'requirements.txt')) as f:
+    lines = [ln.split('#', 1)[0].strip() for ln in f]
+for line in pins + [ln for ln in lines if ln and not ln.startswith('-')]:
+    req = Requirement(line)
+    try:
+        have = md.version(req.name)
+    except md.PackageNotFoundError:
+        problems.append(f'{req} (not installed)')
+        continue
+    if not req.specifier.contains(have, prereleases=True):
+        problems.append(f'{req} (have {have})')
+if problems:
+    raise SystemExit('requirements not met: ' + '; '.join(problems))
+try:
+    import mmdet, mmpretrain, mmvitdet  # noqa: F401
+except Exception as e:
+    raise SystemExit(f'import failed: {type(e).__name__}: {e}')
+where = os.path.realpath(os.path.dirname(mmvitdet.__file__))
+if not where.startswith(os.path.realpath(repo) + os.sep):
+    raise SystemExit(f'mmvitdet is imported from {where}, not from this checkout {repo}')
+print('mmengine, mmdet, mmpretrain, mmvitdet (editable) and requirements.txt: ok')
+EOF
+}
+
+check_all() { check_torch && check_mmcv && check_stack; }
+
+if [[ $MODE == check ]]; then
+    check_all || die "the environment $VENV is not set up. Fix: bash tools/setup.sh"
+    say "ok ($((SECONDS - START)) s)"
+    exit 0
+fi
+if report="$(check_all 2>&1)"; then
+    echo "$report"
+    say "already set up, nothing to do ($((SECONDS - START)) s)"
+    exit 0
+fi
+
+# ---------------------------------------------------------------- 1. torch + torchvision
+if ! check_torch; then
+    say "installing $TORCH_SPEC"
+    # shellcheck disable=SC2086  # the spec is a list of requirements
+    pip_install $TORCH_SPEC
+    check_torch || die "torch+torchvision still not usable after 'pip install $TORCH_SPEC'; set MMVITDET_TORCH_SPEC to a matching pair for this machine (e.g. 'torch==2.14.1 torchvision==0.29.1')"
+fi
+
+# ---------------------------------------------------------------- 2. mmcv with ops
+check_build_tools >/dev/null 2>&1 || pip_install 'setuptools>=64,<81' wheel ninja
+check_build_tools || die "build tools still missing after installing them"
+
+torch_tag() { "$PY" -c 'import torch; print(torch.__version__.replace("+", "_"))'; }
+
+# torch >= 2.14 headers refuse anything below C++20 (ATen.h: "C++20 or later compatible compiler is required"),
+# while mmcv 2.1.0's setup.py hard-codes -std=c++17.
+torch_needs_cxx20() {
+    "$PY" - <<'EOF'
+import os, torch
+aten = os.path.join(os.path.dirname(torch.__file__), 'include', 'ATen', 'ATen.h')
+raise SystemExit(0 if os.path.exists(aten) and '__cplusplus < 202002L' in open(aten).read() else 1)
+EOF
+}
+
+build_mmcv_from_source() {
+    local tag src_root src wheel_dir
+    tag="$(torch_tag)"
+    wheel_dir="$WHEEL_CACHE/torch-$tag"
+    if compgen -G "$wheel_dir/mmcv-$MMCV_VERSION-*.whl" >/dev/null; then
+        say "reusing mmcv wheel built earlier against torch $tag: $(ls "$wheel_dir"/mmcv-$MMCV_VERSION-*.whl)"
+    else
+        src_root="$REPO/build/mmcv-src"
+        src="$src_root/mmcv-$MMCV_VERSION"
+        if [[ ! -f "$src/setup.py" ]]; then
+            mkdir -p "$src_root"
+            [[ -f "$src_root/mmcv-$MMCV_VERSION.tar.gz" ]] || \
+                "$PY" -m pip download --no-deps --no-binary :all: --no-build-isolation --progress-bar off \
+                    -d "$src_root" "mmcv==$MMCV_VERSION"
+            tar -xzf "$src_root/mmcv-$MMCV_VERSION.tar.gz" -C "$src_root"
+        fi
+        if torch_needs_cxx20; then
+            say "torch $tag needs C++20: switching mmcv's setup.py from -std=c++17 to -std=c++20"
+            sed -i 's/-std=c++17/-std=c++20/g' "$src/setup.py"
+        fi
+        say "building mmcv $MMCV_VERSION with ops from source against torch $tag (about 15 min on 2 cores)"
+        mkdir -p "$wheel_dir"
+        MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" "$PY" -m pip wheel --no-deps --no-build-isolation \
+            --no-cache-dir --progress-bar off -w "$wheel_dir" "$src" \
+            || die "building mmcv from $src failed (see the compiler output above)"
+    fi
+    pip_install --no-cache-dir "$wheel_dir"/mmcv-$MMCV_VERSION-*.whl
+}
+
+if ! check_mmcv; then
+    if "$PY" -m pip show mmcv >/dev/null 2>&1; then
+        say "removing the unusable mmcv (a wheel built against another torch fails with 'undefined symbol')"
+        "$PY" -m pip uninstall -y mmcv
+    fi
+    # A prebuilt wheel offered by PIP_FIND_LINKS (PyPI has only the source release of mmcv 2.1.0).
+    if MMCV_WITH_OPS=1 pip_install --no-cache-dir --no-build-isolation --only-binary mmcv "mmcv==$MMCV_VERSION" 2>/dev/null; then
+        if ! check_mmcv; then
+            say "the offered mmcv wheel does not match this torch ($(torch_tag)); uninstalling it and building from source"
+            "$PY" -m pip uninstall -y mmcv
+            build_mmcv_from_source
+        fi
+    else
+        say "no prebuilt mmcv $MMCV_VERSION wheel offered (PIP_FIND_LINKS=${PIP_FIND_LINKS:-})"
+        build_mmcv_from_source
+    fi
+    check_mmcv || die "mmcv installed but its ops do not import. Fix: $PY -m pip uninstall -y mmcv && rm -rf $WHEEL_CACHE && bash tools/setup.sh"
+fi
+
+# ---------------------------------------------------------------- 3. OpenMMLab stack, requirements, mmvitdet
+say "installing mmengine, mmdet, mmpretrain, requirements.txt and mmvitdet (editable)"
+pip_install mmengine==0.10.7 mmdet==3.3.0 mmpretrain==1.2.0 -r requirements.txt
+pip_install --no-build-isolation --no-deps -e .
+
+# ---------------------------------------------------------------- verify
+check_all || die "set-up finished but the checks above failed; fix the named package, then rerun bash tools/setup.sh"
+say "done in $((SECONDS - START)) s"
