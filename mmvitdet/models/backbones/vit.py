@@ -47,7 +47,7 @@ def _resolve_arch(arch: Union[str, dict]) -> dict:
     if missing:
         raise ValueError(f'ViT arch dict is missing {sorted(missing)}; it '
                          f'needs {sorted(required)} (and optionally mlp_ratio).')
-    return dict(mlp_ratio=4, **arch)
+    return {"mlp_ratio": 4, **arch}
 
 
 def _check_indices(name: str, indices: Sequence[int], num_layers: int,
@@ -190,7 +190,8 @@ class ViT(BaseModule):
             if has_global:
                 self.rel_pos_bias_global = new_rel_pos(self.grid_size)
 
-        dpr = torch.linspace(0, drop_path_rate, self.num_layers).tolist()
+        dpr = [drop_path_rate * i / max(self.num_layers - 1, 1)
+               for i in range(self.num_layers)]  # linear over depth
         self.blocks = nn.ModuleList()
         for i in range(self.num_layers):
             is_global = i in self.global_attn_indices
