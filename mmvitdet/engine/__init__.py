@@ -1,1 +1,9 @@
 """See the package docstring of mmvitdet."""
+from .atomic_local_backend import AtomicLocalBackend, atomic_write_bytes
+from .checkpoint_loading import (CheckpointLoadError, UnsafeCheckpointError, allow_checkpoint_globals,
+                                 load_checkpoint_file)
+
+__all__ = [
+    'AtomicLocalBackend', 'atomic_write_bytes', 'CheckpointLoadError', 'UnsafeCheckpointError',
+    'allow_checkpoint_globals', 'load_checkpoint_file'
+]

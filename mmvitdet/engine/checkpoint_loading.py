@@ -1,0 +1,181 @@
+"""Safe loading of checkpoint files with ``torch.load(weights_only=True)``.
+
+torch >= 2.6 unpickles only allow-listed types by default, so mmengine 0.10.7's own checkpoints (and with them
+``--resume``) stop loading. Instead of turning the safety off, importing this module allow-lists exactly the types
+that mmengine writes into its checkpoints, plus ``argparse.Namespace`` (stored as ``args`` by the official DeiT, MAE
+and MoCo v3 releases), and makes mmengine's loader for local files use :func:`load_checkpoint_file`.
+
+The allow-list was derived from a real mmengine Runner run (AdamW, LinearLR + cosine, CheckpointHook, LoggerHook)
+with ``torch.serialization.get_unsafe_globals_in_checkpoint`` and a real resume: ``HistoryBuffer`` (message hub),
+numpy arrays, scalars and dtypes (their statistics; resume also needs the dtype classes such as
+``numpy.dtypes.Float64DType``, which that function does not report), and ``builtins.getattr``, which pickle uses to
+refer to the ``HistoryBuffer.min/max/current/mean`` methods. ``getattr`` itself is NOT allow-listed: that name resolves to
+:func:`_restricted_getattr`, which only returns those statistics methods.
+
+To load a file that needs more types: :func:`allow_checkpoint_globals` (keeps the safety), or, for files you fully
+trust, the environment variable ``MMVITDET_TRUSTED_CHECKPOINTS=1`` (full unpickling: runs any code the file holds).
+"""
+import argparse
+import os
+import pickle
+import re
+import warnings
+import zipfile
+from typing import Any, Callable, List, Union
+
+import numpy as np
+import torch
+from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+TRUST_ENV_VAR = 'MMVITDET_TRUSTED_CHECKPOINTS'
+
+
+class CheckpointLoadError(RuntimeError):
+    """A checkpoint file could not be read (missing, truncated, corrupt or not a torch file)."""
+
+
+class UnsafeCheckpointError(CheckpointLoadError):
+    """A checkpoint file needs types outside the weights-only allow-list."""
+
+
+def _restricted_getattr(obj: Any, name: str) -> Callable:
+    """Stands in for ``builtins.getattr`` while unpickling: only ``HistoryBuffer``'s statistics methods."""
+    if obj is HistoryBuffer and not name.startswith('_') and name in vars(HistoryBuffer) \
+            and callable(vars(HistoryBuffer)[name]):
+        return vars(HistoryBuffer)[name]
+    raise pickle.UnpicklingError(
+        f'checkpoint asks for getattr({obj!r}, {name!r}); only the statistics methods of mmengine '
+        'HistoryBuffer are allowed')
+
+
+def _numpy_core() -> Any:
+    # numpy 2 moved numpy.core to numpy._core; files written under numpy 1.x name the old module.
+    return getattr(np, '_core', None) or np.core
+
+
+_core = _numpy_core()
+# (object, name under which pickle refers to it)
+MMENGINE_SAFE_GLOBALS: List[Union[Callable, tuple]] = [
+    HistoryBuffer,
+    (_restricted_getattr, 'builtins.getattr'),
+    np.ndarray,
+    np.dtype,
+    (_core.multiarray._reconstruct, 'numpy._core.multiarray._reconstruct'),
+    (_core.multiarray.scalar, 'numpy._core.multiarray.scalar'),
+    (_core.multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'),
+    (_core.multiarray.scalar, 'numpy.core.multiarray.scalar'),
+    # dtype instances are rebuilt with BUILD, which checks the dtype's class (numpy.dtypes.Float64DType, ...)
+    *sorted({type(np.dtype(t)) for t in (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                                          np.uint32, np.uint64, np.float16, np.float32, np.float64, np.complex64,
+                                          np.complex128)}, key=lambda c: c.__name__),
+]
+RELEASE_SAFE_GLOBALS: List[Union[Callable, tuple]] = [argparse.Namespace]
+
+
+def allow_checkpoint_globals(*objs: Union[Callable, tuple]) -> None:
+    """Allow more classes/functions in weights-only loads (``torch.serialization.add_safe_globals``).
+
+    Only allow types whose construction from a checkpoint cannot run code you did not mean to run.
+    Call it before loading, e.g. in a module listed in the config's ``custom_imports``.
+    """
+    torch.serialization.add_safe_globals(list(objs))
+
+
+def _global_name(entry: Union[Callable, tuple]) -> str:
+    if isinstance(entry, tuple):
+        return entry[1]
+    return f'{entry.__module__}.{entry.__qualname__}'
+
+
+def _unsafe_globals(path: str, error: Exception) -> List[str]:
+    """Names of what ``path`` needs outside the allow-list, read from the unpickler's error and, for globals,
+    from the whole file (so all of them are named at once)."""
+    msg = str(error)
+    found = set(re.findall(r'GLOBAL (\S+) (?:was not an allowed global|whose module \S+ is blocked)', msg))
+    found.update(re.findall(r"but got <class '([^']+)'>", msg))  # BUILD of an instance of a type not allowed
+    found.update(re.findall(r'unrecognized function (\S+)', msg))
+    if found and 'GLOBAL' in msg:
+        try:
+            found.update(torch.serialization.get_unsafe_globals_in_checkpoint(path))
+        except Exception:  # legacy (non-zip) files: what the unpickler reported is all we know
+            pass
+    allowed = {_global_name(g) for g in torch.serialization.get_safe_globals()}
+    return sorted(found - allowed) or sorted(found)
+
+
+def _short(error: Exception) -> str:
+    """The informative part of torch's (long) weights-only error message."""
+    msg = str(error)
+    if 'WeightsUnpickler error:' in msg:
+        msg = msg.split('WeightsUnpickler error:', 1)[1].strip().split('\n')[0]
+    return msg[:300]
+
+
+def _describe_bad_file(path: str) -> str:
+    size = os.path.getsize(path)
+    with open(path, 'rb') as f:
+        head = f.read(4)
+    if size == 0:
+        return 'it is empty'
+    if head.startswith(b'PK'):
+        if not zipfile.is_zipfile(path):
+            return f'it is a truncated or corrupt torch zip file ({size} bytes)'
+        return f'it is a corrupt torch zip file ({size} bytes)'
+    if head[:1] == b'\x80':  # pickle protocol marker: legacy torch format or plain pickle
+        return (f'it is a pickle file ({size} bytes) that torch.load cannot read: a truncated or corrupt legacy '
+                'torch file, or a plain pickle not written by torch.save')
+    return f'it is not a torch checkpoint (starts with {head!r}, {size} bytes)'
+
+
+def load_checkpoint_file(path: str, map_location: Any = 'cpu') -> Any:
+    """Load a checkpoint file with ``weights_only=True`` and the allow-list above.
+
+    Args:
+        path: local file path (``~`` is expanded).
+        map_location: as for ``torch.load`` (``'cpu'``, a device, a callable, ...).
+
+    Returns:
+        Whatever the file holds (usually a dict of tensors and plain values).
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        UnsafeCheckpointError: the file needs types outside the allow-list; names them and the fix.
+        CheckpointLoadError: the file is empty, truncated, corrupt or not a torch file.
+    """
+    path = os.path.expanduser(str(path))
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'checkpoint file {path} does not exist (check the path in the config / command line)')
+    if os.environ.get(TRUST_ENV_VAR) == '1':
+        warnings.warn(f'{TRUST_ENV_VAR}=1: loading {path} with full unpickling (weights_only=False), which runs '
+                      'any code the file holds; only do this for files you trust')
+        load_kwargs = dict(weights_only=False)
+    else:
+        load_kwargs = dict(weights_only=True)
+    try:
+        return torch.load(path, map_location=map_location, **load_kwargs)
+    except Exception as e:  # torch raises many types for bad files (OSError, EOFError, KeyError, RuntimeError, ...)
+        names = _unsafe_globals(path, e) if isinstance(e, pickle.UnpicklingError) else []
+        if names:
+            msg = (f'checkpoint {path} needs types that are not allow-listed for safe (weights_only) loading: '
+                   f'{", ".join(names)}. ')
+            if 'is blocked' in str(e):
+                msg += 'It reaches for the os/sys modules while unpickling, which nothing may allow: do not use it.'
+            else:
+                msg += (f'If you trust this file and these types, allow them with mmvitdet.engine.'
+                        f'allow_checkpoint_globals(<the classes>) (e.g. from a module in the config\'s '
+                        f'custom_imports), or set {TRUST_ENV_VAR}=1 to unpickle it fully. WARNING: full unpickling '
+                        'runs any code the file holds; only do it for files from a source you trust.')
+            raise UnsafeCheckpointError(msg) from e
+        raise CheckpointLoadError(
+            f'could not load checkpoint {path}: {_describe_bad_file(path)}; re-download or re-create it '
+            f'({type(e).__name__}: {_short(e)})') from e
+
+
+def _mmengine_local_loader(filename: str, map_location: Any = None) -> Any:
+    """mmengine ``CheckpointLoader`` scheme for local paths (replaces ``load_from_local``)."""
+    return load_checkpoint_file(filename, map_location=map_location)
+
+
+allow_checkpoint_globals(*MMENGINE_SAFE_GLOBALS, *RELEASE_SAFE_GLOBALS)
+CheckpointLoader.register_scheme(prefixes='', loader=_mmengine_local_loader, force=True)
