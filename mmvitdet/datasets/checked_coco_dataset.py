@@ -1,0 +1,50 @@
+"""``CheckedCocoDataset``: mmdet's CocoDataset with input checks and errors naming file and fix."""
+import functools
+import os.path as osp
+from typing import List
+
+from mmengine.fileio import LocalBackend, get_file_backend
+from mmdet.datasets import CocoDataset
+from mmdet.registry import DATASETS
+
+from .validation import DEFAULT_HINT, CheckedCOCO, DataNotFoundError, check_data_paths
+
+
+@DATASETS.register_module()
+class CheckedCocoDataset(CocoDataset):
+    """CocoDataset that checks, before loading, that the data root, annotation file and image
+    folder exist, that the file is COCO instances json whose annotations use declared category
+    and image ids, that every configured class is a category of the file, and that the first
+    listed image exists. Loading itself is CocoDataset's, unchanged.
+
+    Args:
+        missing_data_hint: the fix to print when data is missing (e.g. the command that
+            prepares it). Other arguments as :class:`mmdet.datasets.CocoDataset`.
+    """
+
+    def __init__(self, *args, missing_data_hint: str = DEFAULT_HINT, **kwargs) -> None:
+        self.missing_data_hint = missing_data_hint
+        super().__init__(*args, **kwargs)
+
+    def _is_local(self) -> bool:
+        return isinstance(get_file_backend(self.ann_file or '.', backend_args=self.backend_args),
+                          LocalBackend)
+
+    def load_data_list(self) -> List[dict]:
+        if 'img' not in self.data_prefix:
+            raise ValueError(f"data_prefix={self.data_prefix} of the dataset for '{self.ann_file}' "
+                             "needs the key 'img' (the image folder), e.g. data_prefix="
+                             "dict(img='train2017/')")
+        local = self._is_local()
+        if local:
+            check_data_paths(self.data_root, self.ann_file, self.data_prefix['img'],
+                             self.missing_data_hint)
+        # An instance attribute shadows CocoDataset.COCOAPI, which load_data_list calls.
+        self.COCOAPI = functools.partial(CheckedCOCO, classes=self.metainfo['classes'])
+        data_list = super().load_data_list()
+        if local and data_list and not osp.isfile(data_list[0]['img_path']):
+            raise DataNotFoundError(
+                f"image '{data_list[0]['img_path']}', the first listed in '{self.ann_file}', not "
+                f"found in the image folder '{self.data_prefix['img']}': does data_prefix point "
+                f'at the folder of this split? Otherwise {self.missing_data_hint}')
+        return data_list
