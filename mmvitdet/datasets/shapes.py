@@ -55,6 +55,10 @@ class ShapesParams:
     image_format: str = 'png'
 
     def __post_init__(self):
+        # Normalized types keep the metadata json identical for 20 and 20.0.
+        for f in dataclasses.fields(self):
+            if f.type in (int, float):
+                object.__setattr__(self, f.name, f.type(getattr(self, f.name)))
         object.__setattr__(self, 'classes', tuple(self.classes))
         checks = [
             (self.num_train >= 0 and self.num_val >= 0, 'num_train/num_val must be >= 0'),
