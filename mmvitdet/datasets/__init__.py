@@ -3,10 +3,11 @@ from .checked_coco_dataset import CheckedCocoDataset
 from .checked_loading import CheckedLoadImageFromFile, ImageReadError
 from .shapes import (ShapesDatasetError, ShapesParams, ShapesPaths, ensure_shapes_dataset,
                      generate_shapes_dataset)
+from .shapes_dataset import ShapesDataset
 from .validation import AnnotationFormatError, DataNotFoundError
 
 __all__ = [
     'CheckedCocoDataset', 'CheckedLoadImageFromFile', 'ImageReadError', 'ShapesDatasetError',
     'ShapesParams', 'ShapesPaths', 'ensure_shapes_dataset', 'generate_shapes_dataset',
-    'AnnotationFormatError', 'DataNotFoundError'
+    'AnnotationFormatError', 'DataNotFoundError', 'ShapesDataset'
 ]

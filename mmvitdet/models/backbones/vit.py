@@ -15,6 +15,7 @@ from mmpretrain.models.utils import resize_pos_embed
 from torch.utils.checkpoint import checkpoint
 
 from mmdet.registry import MODELS
+from ...checkpoints.load import load_pretrained, pretrained_init_cfg
 from ..layers import PatchEmbed, RelativePositionBias, TransformerBlock
 
 ARCH_SETTINGS: Dict[str, dict] = {
@@ -32,7 +33,7 @@ def _pair(v) -> Tuple[int, int]:
 
 def default_quarter_indices(num_layers: int) -> Tuple[int, ...]:
     """The last block of each quarter: (2, 5, 8, 11) for 12 blocks."""
-    return tuple(sorted({(q * num_layers) // 4 - 1 for q in range(1, 5)}))
+    return tuple(sorted({max((q * num_layers) // 4 - 1, 0) for q in range(1, 5)}))
 
 
 def _resolve_arch(arch: Union[str, dict]) -> dict:
@@ -237,6 +238,26 @@ class ViT(BaseModule):
             blk.attn.proj.weight.data.div_(math.sqrt(2.0 * (i + 1)))
             blk.mlp.fc2.weight.data.div_(math.sqrt(2.0 * (i + 1)))
 
+    def init_weights(self) -> None:
+        """Load ``init_cfg=dict(type='Pretrained', checkpoint=...)`` strictly.
+
+        Any official layout (timm/DeiT, MAE, MoCo v3, BEiT, mmpretrain,
+        mmvitdet) is converted at load with the paper's position
+        standardization and a load report in the log; optional keys
+        ``format``, ``rel_pos_resize``, ``discard`` (see
+        ``mmvitdet.checkpoints.load_pretrained``). mmengine's PretrainedInit
+        (strict=False, silent on mismatches) is not used. Without a
+        Pretrained entry the random init of ``reset_parameters`` stays.
+        """
+        cfg = pretrained_init_cfg(self.init_cfg)
+        if cfg is None:
+            super().init_weights()
+            return
+        if self._is_init:
+            return
+        load_pretrained(self, **cfg)
+        self._is_init = True
+
     def _freeze_stages(self) -> None:
         if self.frozen_stages < 0:
             return
@@ -281,8 +302,10 @@ class ViT(BaseModule):
         if self.pos_embed is not None:
             x = x + self.abs_pos_embed(grid_hw)
         # Cast the shared bias once to the autocast dtype, not in every block.
-        dtype = (torch.get_autocast_dtype(x.device.type)
-                 if torch.is_autocast_enabled(x.device.type) else x.dtype)
+        dev = x.device.type
+        autocast = (torch.amp.is_autocast_available(dev)
+                    and torch.is_autocast_enabled(dev))
+        dtype = torch.get_autocast_dtype(dev) if autocast else x.dtype
         window_bias, global_bias = self._shared_biases(grid_hw, dtype)
         outs = []
         for i, blk in enumerate(self.blocks):
