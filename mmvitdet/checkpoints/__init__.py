@@ -1,1 +1,16 @@
-"""See the package docstring of mmvitdet."""
+"""Official ViT checkpoints (timm/DeiT, MAE, MoCo v3, BEiT, mmpretrain, mmvitdet)
+converted at load time with the paper's position standardization."""
+from .converted import ConvertedCheckpoint, RelTable
+from .detect import FORMATS, detect_format, unwrap_state_dict
+from .errors import CheckpointError
+from .load import (load_pretrained, pretrained_init_cfg, read_checkpoint)
+from .rel_pos_resize import RESIZE_METHODS, resize_rel_pos_table
+from .report import LoadReport
+from .standardize import standardize
+
+__all__ = [
+    'CheckpointError', 'ConvertedCheckpoint', 'FORMATS', 'LoadReport',
+    'RESIZE_METHODS', 'RelTable', 'detect_format', 'load_pretrained',
+    'pretrained_init_cfg', 'read_checkpoint', 'resize_rel_pos_table',
+    'standardize', 'unwrap_state_dict'
+]

@@ -1,0 +1,54 @@
+"""Find the state dict inside a loaded file and tell its layout from the keys."""
+from collections import OrderedDict
+from typing import Mapping, Tuple
+
+import torch
+
+from . import beit, mae, mmpretrain, mmvitdet, mocov3, timm_deit
+from .errors import CheckpointError
+
+# Checked in this order: the more specific layouts first (a MAE or BEiT file
+# also satisfies the timm test).
+FORMATS = OrderedDict((m.NAME, m) for m in (mmvitdet, mocov3, mmpretrain,
+                                             beit, mae, timm_deit))
+CONTAINER_KEYS = ('model', 'state_dict', 'module')
+
+
+def _has_tensors(obj) -> bool:
+    return isinstance(obj, Mapping) and any(
+        isinstance(v, torch.Tensor) for v in obj.values())
+
+
+def unwrap_state_dict(obj, path: str) -> Tuple[Mapping, str]:
+    """Return (state dict, the top-level key that held it or '')."""
+    if not isinstance(obj, Mapping):
+        raise CheckpointError(
+            f'{path}: holds a {type(obj).__name__}, not a checkpoint dict. '
+            'Expected a state dict or a dict with a "model" or "state_dict" '
+            'entry (an official pre-training release).')
+    for key in CONTAINER_KEYS:
+        if _has_tensors(obj.get(key)):
+            return obj[key], key
+    if _has_tensors(obj):
+        return obj, ''
+    raise CheckpointError(
+        f'{path}: no weights found. Top-level keys: {sorted(map(str, obj))[:10]}'
+        f'; expected one of {list(CONTAINER_KEYS)} holding tensors, or a bare '
+        'state dict.')
+
+
+def detect_format(state: Mapping, path: str) -> str:
+    """Name of the first format in FORMATS whose key test ``state`` passes."""
+    for name, module in FORMATS.items():
+        if module.matches(state):
+            return name
+    keys = [k for k in state][:6]
+    hint = ''
+    if any('conv1' in k or k.startswith('layer1.') for k in state):
+        hint = ' It looks like a CNN (ResNet-style) checkpoint, not a ViT.'
+    raise CheckpointError(
+        f'{path}: not a ViT checkpoint in any known layout (first keys: '
+        f'{keys}).{hint} Known formats: {list(FORMATS)}; every one has a '
+        'patch embedding (patch_embed.proj / patch_embed.projection) and '
+        'transformer blocks. Use the ViT release of the initialization you '
+        'want, or pass format=... if the layout is one of these.')

@@ -1,0 +1,123 @@
+"""Read an official checkpoint file and load it into a ViT, with a load report.
+
+Replaces mmengine's ``PretrainedInit`` for the ViT: that one loads with
+``strict=False`` and only logs mismatches, so a wrong file silently leaves a
+randomly initialized backbone.
+"""
+from typing import Iterable, Optional, Tuple
+
+import torch.nn as nn
+from mmengine.logging import MMLogger, print_log
+
+from ..engine.checkpoint_loading import load_checkpoint_file
+from .converted import ConvertedCheckpoint
+from .detect import FORMATS, detect_format, unwrap_state_dict
+from .errors import CheckpointError
+from .rel_pos_resize import RESIZE_METHODS
+from .report import LoadReport
+from .standardize import standardize
+
+# Keys a ViT ``init_cfg=dict(type='Pretrained', ...)`` may carry.
+PRETRAINED_CFG_KEYS = ('type', 'checkpoint', 'format', 'rel_pos_resize',
+                       'discard', 'map_location')
+
+
+def _apply_discard(state, discard: Tuple[str, ...], path: str):
+    """Split ``state`` into kept keys and (key, shape, reason) dropped ones."""
+    kept, dropped = {}, []
+    hits = {p: 0 for p in discard}
+    for key, value in state.items():
+        prefix = next((p for p in discard if key.startswith(p)), None)
+        if prefix is None:
+            kept[key] = value
+        else:
+            hits[prefix] += 1
+            dropped.append((key, tuple(getattr(value, 'shape', ())),
+                            f'discarded on request (discard={list(discard)})'))
+    unused = [p for p, n in hits.items() if n == 0]
+    if unused:
+        raise CheckpointError(
+            f'{path}: discard={unused} matches no key of the file; discard '
+            'takes key prefixes exactly as the file stores them (see the '
+            'error that suggested it).')
+    return kept, dropped
+
+
+def read_checkpoint(path: str,
+                    format: str = 'auto',
+                    discard: Iterable[str] = (),
+                    map_location='cpu') -> ConvertedCheckpoint:
+    """Load ``path`` (weights_only) and convert it to ViT keys.
+
+    Args:
+        path: checkpoint file of any layout in ``FORMATS``.
+        format: 'auto' (detect from the keys) or one of ``FORMATS``.
+        discard: key prefixes (as stored in the file) to drop on purpose.
+        map_location: as for ``torch.load``.
+    """
+    if format != 'auto' and format not in FORMATS:
+        raise CheckpointError(f'{path}: format={format!r} is unknown: choose '
+                              f"'auto' or one of {list(FORMATS)}.")
+    obj = load_checkpoint_file(path, map_location=map_location)
+    state, _ = unwrap_state_dict(obj, path)
+    state, dropped = _apply_discard(state, tuple(discard), path)
+    name = detect_format(state, path) if format == 'auto' else format
+    ckpt = FORMATS[name].convert(state, path)
+    ckpt.dropped = dropped + ckpt.dropped
+    meta = obj.get('meta') if isinstance(obj, dict) else None
+    if isinstance(meta, dict) and isinstance(meta.get('mmvitdet'), dict):
+        ckpt.meta.update(meta['mmvitdet'])
+    return ckpt
+
+
+def load_pretrained(model: nn.Module,
+                    checkpoint: str,
+                    format: str = 'auto',
+                    rel_pos_resize: str = 'geometric',
+                    discard: Iterable[str] = (),
+                    map_location='cpu',
+                    logger: Optional[MMLogger] = None) -> LoadReport:
+    """Convert ``checkpoint`` and load it into the ViT ``model`` (strict).
+
+    The report is logged (mmengine's current logger unless ``logger``) and
+    returned. Any mismatch raises :class:`CheckpointError` before the model is
+    touched.
+    """
+    if rel_pos_resize not in RESIZE_METHODS:
+        raise CheckpointError(
+            f'rel_pos_resize={rel_pos_resize!r} is unknown: choose one of '
+            f'{RESIZE_METHODS}.')
+    ckpt = read_checkpoint(checkpoint, format, discard, map_location)
+    state, report = standardize(ckpt, model, rel_pos_resize)
+    model.load_state_dict(state, strict=True)
+    print_log(report.to_text(), logger=logger or 'current')
+    return report
+
+
+def pretrained_init_cfg(init_cfg) -> Optional[dict]:
+    """The ``Pretrained`` entry of a ViT ``init_cfg`` as load_pretrained kwargs.
+
+    Returns None when ``init_cfg`` has no Pretrained entry.
+    """
+    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
+    cfgs = [c for c in cfgs if c]
+    pretrained = [c for c in cfgs if c.get('type') == 'Pretrained']
+    if not pretrained:
+        return None
+    if len(cfgs) > 1:
+        raise CheckpointError(
+            f'ViT init_cfg={init_cfg}: give the Pretrained entry alone (the '
+            'ViT has its own random init for whatever the file lacks).')
+    cfg = dict(pretrained[0])
+    extra = sorted(set(cfg) - set(PRETRAINED_CFG_KEYS))
+    if extra:
+        raise CheckpointError(
+            f'ViT init_cfg has unknown key(s) {extra}; allowed: '
+            f'{list(PRETRAINED_CFG_KEYS)}. (mmengine\'s "prefix" is not needed: '
+            'the layout, including "backbone." prefixes, is detected.)')
+    if not cfg.get('checkpoint'):
+        raise CheckpointError(
+            "ViT init_cfg=dict(type='Pretrained') needs checkpoint=<file>.")
+    cfg.pop('type')
+    cfg['discard'] = tuple(cfg.get('discard', ()))
+    return cfg
