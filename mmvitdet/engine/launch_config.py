@@ -1,0 +1,112 @@
+"""Config preparation shared by tools/train.py and tools/test.py (mmdet's tool behaviour, plus a CPU fallback).
+
+mmdet 3.3 keeps this logic inside its tools/ scripts, which it does not install as a package, hence this module.
+On a machine without CUDA, mmengine 0.10.7 would pick the nccl backend, call ``torch.cuda.set_device`` while
+initializing a distributed run and give DDP ``device_ids``, and SyncBN has no CPU kernel: :func:`adapt_to_cpu`
+switches to gloo, plain DDP and BN, logging each change.
+"""
+import datetime
+import os
+import os.path as osp
+from typing import Any, List, Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+SYNC_BN_TYPES = ('SyncBN', 'MMSyncBN', 'SyncBatchNorm', torch.nn.SyncBatchNorm)
+
+
+def load_launch_config(config: str,
+                       cfg_options: Optional[dict] = None,
+                       work_dir: Optional[str] = None,
+                       launcher: str = 'none') -> Config:
+    """Load ``config`` like mmdet's tools do.
+
+    ``--cfg-options`` are merged; ``work_dir`` comes from the command line, else the config, else
+    ``./work_dirs/<config file stem>``. On a machine without CUDA the config is passed through :func:`adapt_to_cpu`.
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file {config} does not exist (give the path of a .py config, e.g. '
+                                'configs/quickstart/...)')
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    if not torch.cuda.is_available():
+        adapt_to_cpu(cfg)
+    return cfg
+
+
+def _replace_sync_bn(node: Any, path: str, changed: List[str]) -> None:
+    """Set ``type='BN'`` in every dict of the config tree whose type is a SyncBN (in place)."""
+    if isinstance(node, dict):
+        if node.get('type') in SYNC_BN_TYPES:
+            node['type'] = 'BN'
+            changed.append(path or '<root>')
+        for key, value in node.items():
+            _replace_sync_bn(value, f'{path}.{key}' if path else str(key), changed)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            _replace_sync_bn(value, f'{path}[{i}]', changed)
+
+
+def adapt_to_cpu(cfg: Config) -> Config:
+    """Make ``cfg`` runnable without CUDA (in place): gloo backend, SyncBN -> BN, DDP without ``device_ids``."""
+    if cfg.get('env_cfg', None) is None:
+        cfg.env_cfg = dict()
+    if cfg.env_cfg.get('dist_cfg', None) is None:
+        cfg.env_cfg.dist_cfg = dict()
+    dist_cfg = cfg.env_cfg.dist_cfg
+    if dist_cfg.get('backend', 'nccl') != 'gloo':
+        print_log(f'no CUDA: distributed backend {dist_cfg.get("backend", "nccl")} -> gloo', logger='current')
+        dist_cfg['backend'] = 'gloo'
+
+    changed: List[str] = []
+    for key in list(cfg.keys()):
+        _replace_sync_bn(cfg[key], key, changed)
+    if changed:
+        print_log(f'no CUDA: SyncBN -> BN (SyncBN needs GPUs) at {", ".join(changed)}', logger='current')
+    if cfg.get('sync_bn', None) is not None:
+        print_log(f'no CUDA: ignoring sync_bn={cfg.sync_bn!r} (SyncBN needs GPUs)', logger='current')
+        cfg.sync_bn = None
+
+    if cfg.get('launcher', 'none') != 'none':
+        # mmengine gives DDP device_ids=[LOCAL_RANK] unless the wrapper config sets them; DDP rejects that for CPU
+        if cfg.get('model_wrapper_cfg', None) is None:
+            cfg.model_wrapper_cfg = dict(
+                type='MMDistributedDataParallel',
+                broadcast_buffers=False,
+                find_unused_parameters=cfg.get('find_unused_parameters', False))
+        cfg.model_wrapper_cfg.device_ids = None
+        print_log('no CUDA: DDP with device_ids=None (CPU processes)', logger='current')
+    return cfg
+
+
+def init_cpu_distributed(cfg: Config) -> None:
+    """Start the gloo process group for ``--launcher pytorch`` without CUDA, before the Runner does.
+
+    mmengine's own initialization calls ``torch.cuda.set_device``, which fails without a GPU; the Runner skips it
+    when a process group exists. Needs the torchrun environment (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT).
+    """
+    launcher = cfg.get('launcher', 'none')
+    if launcher == 'none' or torch.cuda.is_available() or torch.distributed.is_initialized():
+        return
+    if launcher != 'pytorch':
+        raise RuntimeError(f'--launcher {launcher} needs CUDA GPUs (mmengine picks a GPU per process); on a machine '
+                           'without CUDA use tools/dist_train.sh / dist_test.sh (--launcher pytorch, gloo backend)')
+    missing = [v for v in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT') if v not in os.environ]
+    if missing:
+        raise RuntimeError(f'--launcher pytorch: environment variables {", ".join(missing)} are not set; start the '
+                           'tool with torchrun, e.g. bash tools/dist_train.sh CONFIG NPROC')
+    timeout = cfg.env_cfg.dist_cfg.get('timeout', None)
+    kwargs = {}
+    if timeout is not None:
+        kwargs['timeout'] = datetime.timedelta(seconds=timeout)
+    torch.distributed.init_process_group(backend='gloo', **kwargs)
+    print_log(f'no CUDA: started the gloo process group (rank {torch.distributed.get_rank()} of '
+              f'{torch.distributed.get_world_size()})', logger='current')

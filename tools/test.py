@@ -1,0 +1,64 @@
+"""Test (and evaluate) a detector: mmdet 3.3's tools/test.py interface, with mmvitdet registered and a CPU fallback.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl] [--show] [--show-dir DIR]
+                                           [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+"""
+import argparse
+import os
+import sys
+
+from mmengine.config import DictAction
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a detector')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save the evaluation metrics (default: work_dirs/<config stem>)')
+    parser.add_argument('--out', type=str, help='dump predictions to a pickle file (.pkl) for offline evaluation')
+    parser.add_argument('--show', action='store_true', help='show prediction results in a window')
+    parser.add_argument('--show-dir', help='save painted predictions under work_dir/<timestamp>/<show-dir>')
+    parser.add_argument('--wait-time', type=float, default=2, help='the interval of --show (s)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value pairs; lists as key="[a,b]" or key=a,b')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
+        sys.exit(f'--out {args.out}: the dump file must end in .pkl or .pickle')
+    if not os.path.isfile(os.path.expanduser(args.checkpoint)):
+        sys.exit(f'checkpoint file {args.checkpoint} does not exist')
+
+    import mmvitdet  # noqa: F401  registration, safe checkpoint loading
+    from mmdet.engine.hooks.utils import trigger_visualization_hook
+    from mmdet.evaluation import DumpDetResults
+    from mmdet.utils import setup_cache_size_limit_of_dynamo
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    from mmvitdet.engine.launch_config import init_cpu_distributed, load_launch_config
+
+    setup_cache_size_limit_of_dynamo()
+    cfg = load_launch_config(args.config, args.cfg_options, args.work_dir, args.launcher)
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        cfg = trigger_visualization_hook(cfg, args)
+
+    init_cpu_distributed(cfg)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    if args.out is not None:
+        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
