@@ -50,34 +50,8 @@ say "environment: $VENV ($("$PY" -c 'import sys; print(sys.version.split()[0])')
 
 pip_install() { "$PY" -m pip install --progress-bar off "$@"; }
 
-# ---------------------------------------------------------------- checks (each prints why it failed)
-check_torch() {
-    "$PY" - <<'EOF'
-try:
-    import torch, torchvision
-    torchvision.ops.nms(torch.tensor([[0., 0., 1., 1.]]), torch.tensor([1.]), 0.5)
-except Exception as e:  # ImportError, or torchvision's ops not matching torch ("operator torchvision::nms does not exist")
-    raise SystemExit(f'torch+torchvision not usable: {type(e).__name__}: {e}')
-print(f'torch {torch.__version__}, torchvision {torchvision.__version__}: ok')
-EOF
-}
-
-check_mmcv() {
-    "$PY" - "$MMCV_VERSION" <<'EOF'
-import sys
-try:
-    import mmcv
-except Exception as e:
-    raise SystemExit(f'mmcv not importable: {type(e).__name__}: {e}')
-if mmcv.__version__ != sys.argv[1]:
-    raise SystemExit(f'mmcv {mmcv.__version__} installed, mmdet 3.3.0 needs {sys.argv[1]}')
-try:
-    from mmcv.ops import RoIAlign, nms  # noqa: F401  (loads the compiled mmcv._ext)
-except Exception as e:
-    raise SystemExit(f'mmcv {mmcv.__version__} has no working compiled ops: {type(e).__name__}: {e}')
-print(f'mmcv {mmcv.__version__} with ops: ok')
-EOF
-}
+# ---------------------------------------------------------------- checks (tools/check_env.py says what failed)
+check() { "$PY" "$REPO/tools/check_env.py" "$@"; }
 
 check_build_tools() {
     "$PY" - <<'EOF'
@@ -94,42 +68,7 @@ if shutil.which('ninja') is None:
 EOF
 }
 
-# The rest of requirements.txt, the pinned OpenMMLab stack and the editable mmvitdet of THIS checkout.
-check_stack() {
-    "$PY" - "$REPO" <<'EOF'
-import importlib.metadata as md, os, sys
-repo = sys.argv[1]
-try:
-    from packaging.requirements import Requirement
-except ImportError:
-    raise SystemExit('packaging not installed')
-problems = []
-pins = ['mmengine==0.10.7', 'mmdet==3.3.0', 'mmpretrain==1.2.0']
-with open(os.path.join(repo, 'requirements.txt')) as f:
-    lines = [ln.split('#', 1)[0].strip() for ln in f]
-for line in pins + [ln for ln in lines if ln and not ln.startswith('-')]:
-    req = Requirement(line)
-    try:
-        have = md.version(req.name)
-    except md.PackageNotFoundError:
-        problems.append(f'{req} (not installed)')
-        continue
-    if not req.specifier.contains(have, prereleases=True):
-        problems.append(f'{req} (have {have})')
-if problems:
-    raise SystemExit('requirements not met: ' + '; '.join(problems))
-try:
-    import mmdet, mmpretrain, mmvitdet  # noqa: F401
-except Exception as e:
-    raise SystemExit(f'import failed: {type(e).__name__}: {e}')
-where = os.path.realpath(os.path.dirname(mmvitdet.__file__))
-if not where.startswith(os.path.realpath(repo) + os.sep):
-    raise SystemExit(f'mmvitdet is imported from {where}, not from this checkout {repo}')
-print('mmengine, mmdet, mmpretrain, mmvitdet (editable) and requirements.txt: ok')
-EOF
-}
-
-check_all() { check_torch && check_mmcv && check_stack; }
+check_all() { check torch mmcv stack; }
 
 if [[ $MODE == check ]]; then
     check_all || die "the environment $VENV is not set up. Fix: bash tools/setup.sh"
@@ -143,11 +82,11 @@ if report="$(check_all 2>&1)"; then
 fi
 
 # ---------------------------------------------------------------- 1. torch + torchvision
-if ! check_torch; then
+if ! check torch; then
     say "installing $TORCH_SPEC"
     # shellcheck disable=SC2086  # the spec is a list of requirements
     pip_install $TORCH_SPEC
-    check_torch || die "torch+torchvision still not usable after 'pip install $TORCH_SPEC'; set MMVITDET_TORCH_SPEC to a matching pair for this machine (e.g. 'torch==2.14.1 torchvision==0.29.1')"
+    check torch || die "torch+torchvision still not usable after 'pip install $TORCH_SPEC'; set MMVITDET_TORCH_SPEC to a matching pair for this machine (e.g. 'torch==2.14.1 torchvision==0.29.1')"
 fi
 
 # ---------------------------------------------------------------- 2. mmcv with ops
@@ -195,14 +134,14 @@ build_mmcv_from_source() {
     pip_install --no-cache-dir "$wheel_dir"/mmcv-$MMCV_VERSION-*.whl
 }
 
-if ! check_mmcv; then
+if ! check mmcv; then
     if "$PY" -m pip show mmcv >/dev/null 2>&1; then
         say "removing the unusable mmcv (a wheel built against another torch fails with 'undefined symbol')"
         "$PY" -m pip uninstall -y mmcv
     fi
     # A prebuilt wheel offered by PIP_FIND_LINKS (PyPI has only the source release of mmcv 2.1.0).
     if MMCV_WITH_OPS=1 pip_install --no-cache-dir --no-build-isolation --only-binary mmcv "mmcv==$MMCV_VERSION" 2>/dev/null; then
-        if ! check_mmcv; then
+        if ! check mmcv; then
             say "the offered mmcv wheel does not match this torch ($(torch_tag)); uninstalling it and building from source"
             "$PY" -m pip uninstall -y mmcv
             build_mmcv_from_source
@@ -211,7 +150,7 @@ if ! check_mmcv; then
         say "no prebuilt mmcv $MMCV_VERSION wheel offered (PIP_FIND_LINKS=${PIP_FIND_LINKS:-})"
         build_mmcv_from_source
     fi
-    check_mmcv || die "mmcv installed but its ops do not import. Fix: $PY -m pip uninstall -y mmcv && rm -rf $WHEEL_CACHE && bash tools/setup.sh"
+    check mmcv || die "mmcv installed but its ops do not import. Fix: $PY -m pip uninstall -y mmcv && rm -rf $WHEEL_CACHE && bash tools/setup.sh"
 fi
 
 # ---------------------------------------------------------------- 3. OpenMMLab stack, requirements, mmvitdet

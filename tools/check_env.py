@@ -1,0 +1,88 @@
+"""Checks of the mmvitdet environment, used by tools/setup.sh (run with the environment's python).
+
+    python tools/check_env.py PART...     # PART: torch, mmcv, stack (in that order of dependency)
+
+All named parts are checked in one interpreter (imports dominate the time). Prints one line per part that is fine;
+stops at the first problem, prints it and exits 1.
+"""
+import importlib.metadata as md
+import os
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MMCV_VERSION = '2.1.0'  # mmdet 3.3.0 accepts mmcv >=2.0.0rc4,<2.2.0
+OPENMMLAB_PINS = ['mmengine==0.10.7', 'mmdet==3.3.0', 'mmpretrain==1.2.0']
+
+
+def check_torch():
+    try:
+        import torch
+        import torchvision
+        torchvision.ops.nms(torch.tensor([[0., 0., 1., 1.]]), torch.tensor([1.]), 0.5)
+    except Exception as e:  # ImportError, or torchvision's ops not matching torch ("operator torchvision::nms ...")
+        return f'torch+torchvision not usable: {type(e).__name__}: {e}'
+    print(f'torch {torch.__version__}, torchvision {torchvision.__version__}: ok')
+
+
+def check_mmcv():
+    try:
+        import mmcv
+    except Exception as e:
+        return f'mmcv not importable: {type(e).__name__}: {e}'
+    if mmcv.__version__ != MMCV_VERSION:
+        return f'mmcv {mmcv.__version__} installed, mmdet 3.3.0 needs {MMCV_VERSION}'
+    try:
+        from mmcv.ops import RoIAlign, nms  # noqa: F401  (loads the compiled mmcv._ext)
+    except Exception as e:  # a build against another torch fails here with "undefined symbol"
+        return f'mmcv {mmcv.__version__} has no working compiled ops: {type(e).__name__}: {e}'
+    print(f'mmcv {mmcv.__version__} with ops: ok')
+
+
+def check_stack():
+    """The pinned OpenMMLab stack, the rest of requirements.txt and the editable mmvitdet of THIS checkout."""
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:
+        return 'packaging not installed'
+    with open(os.path.join(REPO, 'requirements.txt')) as f:
+        lines = [line.split('#', 1)[0].strip() for line in f]
+    problems = []
+    for line in OPENMMLAB_PINS + [line for line in lines if line and not line.startswith('-')]:
+        req = Requirement(line)
+        try:
+            have = md.version(req.name)
+        except md.PackageNotFoundError:
+            problems.append(f'{req} (not installed)')
+            continue
+        if not req.specifier.contains(have, prereleases=True):
+            problems.append(f'{req} (have {have})')
+    if problems:
+        return 'requirements not met: ' + '; '.join(problems)
+    try:
+        import mmdet  # noqa: F401
+        import mmpretrain  # noqa: F401
+        import mmvitdet
+    except Exception as e:
+        return f'import failed: {type(e).__name__}: {e}'
+    where = os.path.realpath(os.path.dirname(mmvitdet.__file__))
+    if not where.startswith(os.path.realpath(REPO) + os.sep):
+        return f'mmvitdet is imported from {where}, not from this checkout {REPO}'
+    print('mmengine, mmdet, mmpretrain, mmvitdet (editable) and requirements.txt: ok')
+
+
+CHECKS = dict(torch=check_torch, mmcv=check_mmcv, stack=check_stack)
+
+
+def main(parts):
+    unknown = [p for p in parts if p not in CHECKS]
+    if not parts or unknown:
+        sys.exit(f'check_env.py: give parts out of {", ".join(CHECKS)} (unknown: {", ".join(unknown) or "none"})')
+    for part in parts:
+        problem = CHECKS[part]()
+        if problem:
+            print(problem, file=sys.stderr)
+            sys.exit(1)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
