@@ -1,0 +1,110 @@
+"""Write an official checkpoint as an mmvitdet-format file (the converter CLI).
+
+The file holds the ViT's state dict after conversion and position
+standardization for one backbone config, minus the tensors the paper
+initializes anew at load (zero relative tables for non-BEiT inits, the random
+abs embedding for BEiT): loading the file re-applies that rule, so a converted
+file and the original release give the same model. ``meta['mmvitdet']`` keeps
+the source, the config, the grids and the load report.
+"""
+import io
+import os
+import os.path as osp
+from typing import Iterable, Mapping, Optional
+
+import torch
+
+from ..engine.atomic_local_backend import atomic_write_bytes
+from ..models.backbones.vit import ARCH_SETTINGS, ViT
+from .converted import ConvertedCheckpoint
+from .errors import CheckpointError
+from .load import read_checkpoint
+from .report import LoadReport
+from .standardize import _block_ids, rel_targets, standardize
+
+FORMAT_VERSION = 1
+
+
+def _plain(obj):
+    """Plain dicts/lists (a ConfigDict would need full unpickling to read)."""
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_plain(v) for v in obj)
+    return obj
+
+
+def vit_cfg_for(ckpt: ConvertedCheckpoint, arch: str = 'auto',
+                **overrides) -> dict:
+    """ViT kwargs that fit ``ckpt``: arch from width/depth ('auto'), layer
+    scale and qkv-bias style from its keys; ``overrides`` win."""
+    w = ckpt.weights
+    pe = w.get('patch_embed.proj.weight')
+    if pe is None:
+        raise CheckpointError(f'{ckpt.path}: no patch embedding; not a ViT.')
+    width, depth = pe.shape[0], len(_block_ids(w))
+    if arch == 'auto':
+        arch = next((name for name, s in ARCH_SETTINGS.items()
+                     if s['embed_dims'] == width and s['num_layers'] == depth),
+                    None)
+        if arch is None:
+            raise CheckpointError(
+                f'{ckpt.path}: width {width} and depth {depth} match none of '
+                f'{sorted(ARCH_SETTINGS)}: pass --arch or --config.')
+    qkv_bias = ('qv' if any(k.endswith('attn.q_bias') for k in w) else
+                any(k.endswith('attn.qkv.bias') for k in w))
+    has_gamma = any(k.endswith('.gamma_1') for k in w)
+    cfg = dict(arch=arch, patch_size=pe.shape[-1], in_channels=pe.shape[1],
+               qkv_bias=qkv_bias,
+               # the value is a placeholder: the checkpoint's gammas replace it
+               layer_scale_init_value=0.1 if has_gamma else None)
+    cfg.update(overrides)
+    return cfg
+
+
+def export_mmvitdet(src: str,
+                    dst: str,
+                    vit_cfg: Optional[dict] = None,
+                    format: str = 'auto',
+                    rel_pos_resize: str = 'geometric',
+                    discard: Iterable[str] = (),
+                    force: bool = False) -> LoadReport:
+    """Convert ``src`` for the backbone ``vit_cfg`` and write it to ``dst``.
+
+    Args:
+        src: official checkpoint (any layout of ``FORMATS``).
+        dst: output file; refused if it exists unless ``force``.
+        vit_cfg: ViT kwargs; None infers them with :func:`vit_cfg_for`.
+            Entries 'arch' may be 'auto'. ``init_cfg``/``type`` are ignored.
+        format, rel_pos_resize, discard: as for ``load_pretrained``.
+
+    Returns:
+        The load report (also stored in the file's meta).
+    """
+    if osp.exists(dst) and not force:
+        raise FileExistsError(f'{dst} exists: pass --force (force=True) to '
+                              'overwrite it.')
+    ckpt = read_checkpoint(src, format, discard)
+    cfg = {k: v for k, v in (vit_cfg or {}).items()
+           if k not in ('type', 'init_cfg')}
+    cfg = vit_cfg_for(ckpt, **cfg)
+    with torch.device('meta'):  # only the structure is needed
+        model = ViT(**cfg)
+    state, report = standardize(ckpt, model, rel_pos_resize)
+    new_keys = {k for k, _, _ in report.new}
+    rel_grids = {}
+    for _, module, names in rel_targets(model):
+        rel_grids[names[0]] = list(module.grid_size)  # 'window' / 'blocks.3'
+    meta = dict(format_version=FORMAT_VERSION, source=osp.abspath(src),
+                source_format=ckpt.format, vit=_plain(cfg),
+                pretrain_grid=list(model.pretrain_grid_size),
+                rel_grids=rel_grids, rel_pos_resize=rel_pos_resize,
+                new_at_load=sorted(new_keys), report=report.to_dict())
+    out = {'state_dict': {k: v.contiguous() for k, v in state.items()
+                          if k not in new_keys},
+           'meta': {'mmvitdet': meta}}
+    buffer = io.BytesIO()
+    torch.save(out, buffer)
+    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
+    atomic_write_bytes(buffer.getvalue(), dst)
+    return report
