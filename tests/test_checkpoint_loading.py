@@ -1,6 +1,9 @@
 """Safe (weights_only) checkpoint loading, resume of a real mmengine Runner run, and atomic checkpoint writes."""
 import argparse
+import functools
+import http.server
 import os
+import threading
 import warnings
 
 import pytest
@@ -221,3 +224,30 @@ def test_atomic_write_respects_umask(tmp_path):
         assert (target.stat().st_mode & 0o777) == 0o644
     finally:
         os.umask(old)
+
+
+@pytest.fixture
+def http_folder(tmp_path, monkeypatch):
+    """A folder served over http on loopback; torch hub's download cache in tmp_path."""
+    served = tmp_path / 'served'
+    served.mkdir()
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield served, f'http://127.0.0.1:{server.server_address[1]}'
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_checkpoints_load_safely(http_folder, resumed_run):
+    served, url = http_folder
+    (served / 'iter_3.pth').write_bytes((resumed_run[0] / 'iter_3.pth').read_bytes())
+    marker = served / 'code_ran'
+    torch.save({'payload': _RunsCode(marker)}, served / 'evil.pth')
+
+    assert _load_checkpoint(f'{url}/iter_3.pth', map_location='cpu')['meta']['iter'] == 3
+    with pytest.raises(UnsafeCheckpointError, match='posix.system'):
+        _load_checkpoint(f'{url}/evil.pth', map_location='cpu')
+    assert not marker.exists()

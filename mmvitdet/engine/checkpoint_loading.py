@@ -3,14 +3,14 @@
 torch >= 2.6 unpickles only allow-listed types by default, so mmengine 0.10.7's own checkpoints (and with them
 ``--resume``) stop loading. Instead of turning the safety off, importing this module allow-lists exactly the types
 that mmengine writes into its checkpoints, plus ``argparse.Namespace`` (stored as ``args`` by the official DeiT, MAE
-and MoCo v3 releases), and makes mmengine's loader for local files use :func:`load_checkpoint_file`.
+and MoCo v3 releases), and makes mmengine's loaders for local files and http(s) URLs use :func:`load_checkpoint_file`.
 
 The allow-list was derived from a real mmengine Runner run (AdamW, LinearLR + cosine, CheckpointHook, LoggerHook)
 with ``torch.serialization.get_unsafe_globals_in_checkpoint`` and a real resume: ``HistoryBuffer`` (message hub),
 numpy arrays, scalars and dtypes (their statistics; resume also needs the dtype classes such as
 ``numpy.dtypes.Float64DType``, which that function does not report), and ``builtins.getattr``, which pickle uses to
-refer to the ``HistoryBuffer.min/max/current/mean`` methods. ``getattr`` itself is NOT allow-listed: that name resolves to
-:func:`_restricted_getattr`, which only returns those statistics methods.
+refer to the ``HistoryBuffer.min/max/current/mean`` methods. ``getattr`` itself is NOT allow-listed: that name
+resolves to :func:`_restricted_getattr`, which only returns those statistics methods.
 
 To load a file that needs more types: :func:`allow_checkpoint_globals` (keeps the safety), or, for files you fully
 trust, the environment variable ``MMVITDET_TRUSTED_CHECKPOINTS=1`` (full unpickling: runs any code the file holds).
@@ -21,10 +21,12 @@ import pickle
 import re
 import warnings
 import zipfile
-from typing import Any, Callable, List, Union
+from typing import Any, Callable, List, Optional, Union
+from urllib.parse import urlparse
 
 import numpy as np
 import torch
+from mmengine.dist import get_dist_info
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
@@ -177,5 +179,31 @@ def _mmengine_local_loader(filename: str, map_location: Any = None) -> Any:
     return load_checkpoint_file(filename, map_location=map_location)
 
 
+def _download(url: str, model_dir: Optional[str], progress: bool) -> str:
+    """Download ``url`` once into ``model_dir`` (default: torch hub's checkpoints folder); return the local path."""
+    model_dir = model_dir or os.path.join(torch.hub.get_dir(), 'checkpoints')
+    os.makedirs(model_dir, exist_ok=True)
+    path = os.path.join(model_dir, os.path.basename(urlparse(url).path))
+    if not os.path.isfile(path):
+        torch.hub.download_url_to_file(url, path, progress=progress)  # temp file + move: never half-written
+    return path
+
+
+def _mmengine_http_loader(filename: str, map_location: Any = None, model_dir: Optional[str] = None,
+                          progress: bool = os.isatty(0)) -> Any:
+    """mmengine scheme for http(s) URLs. mmengine's ``load_from_http`` goes through
+    ``torch.hub.load_state_dict_from_url``, whose default is ``weights_only=False`` (full unpickling of a download);
+    this one downloads the same way (rank 0 first) and loads with :func:`load_checkpoint_file`."""
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        path = _download(filename, model_dir, progress)
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            path = _download(filename, model_dir, progress)
+    return load_checkpoint_file(path, map_location=map_location)
+
+
 allow_checkpoint_globals(*MMENGINE_SAFE_GLOBALS, *RELEASE_SAFE_GLOBALS)
 CheckpointLoader.register_scheme(prefixes='', loader=_mmengine_local_loader, force=True)
+CheckpointLoader.register_scheme(prefixes=('http://', 'https://'), loader=_mmengine_http_loader, force=True)
