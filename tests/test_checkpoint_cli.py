@@ -3,7 +3,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 import torch
 
 from checkpoint_layouts import (assert_same_features, our_vit, reference_beit,

@@ -7,10 +7,9 @@ window and global blocks attend alike and features must match the source.
 """
 import pytest
 import torch
-from mmpretrain.models import BEiTViT
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 
-from checkpoint_layouts import (C, DEPTH, TINY_MMPRETRAIN, assert_same_features,
+from checkpoint_layouts import (C, TINY_MMPRETRAIN, assert_same_features,
                                 mask_cls_key, our_vit, randomize,
                                 reference_beit, reference_vit, timm_state,
                                 unilm_beit_state)

@@ -89,3 +89,26 @@ def test_format_and_discard_from_init_cfg(mae_file):
         discard=['pos_embed']))
     model.init_weights()
     assert model.is_init
+
+
+def test_url_downloaded_once_into_torch_hub(mae_file, tmp_path, monkeypatch):
+    """URLs work as with mmengine's PretrainedInit (no network: the download
+    is replaced by a copy of the local file)."""
+    import shutil
+
+    calls = []
+
+    def fake_download(url, dst, progress=True):
+        calls.append((url, dst))
+        shutil.copy(mae_file[0], dst)
+
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', fake_download)
+    url = 'https://dl.fbaipublicfiles.com/mae/pretrain/mae_pretrain_vit_t.pth'
+    for _ in range(2):
+        model = our_vit(init_cfg=dict(type='Pretrained', checkpoint=url))
+        model.init_weights()
+    expected = tmp_path / 'torch_home' / 'hub' / 'checkpoints' / (
+        'mae_pretrain_vit_t.pth')
+    assert calls == [(url, str(expected))]
+    assert_same_features(mae_file[1], model)

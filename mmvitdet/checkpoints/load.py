@@ -4,8 +4,12 @@ Replaces mmengine's ``PretrainedInit`` for the ViT: that one loads with
 ``strict=False`` and only logs mismatches, so a wrong file silently leaves a
 randomly initialized backbone.
 """
+import os
+import os.path as osp
 from typing import Iterable, Optional, Tuple
+from urllib.parse import urlparse
 
+import torch
 import torch.nn as nn
 from mmengine.logging import MMLogger, print_log
 
@@ -20,6 +24,24 @@ from .standardize import standardize
 # Keys a ViT ``init_cfg=dict(type='Pretrained', ...)`` may carry.
 PRETRAINED_CFG_KEYS = ('type', 'checkpoint', 'format', 'rel_pos_resize',
                        'discard', 'map_location')
+
+
+URL_PREFIXES = ('http://', 'https://')
+
+
+def local_checkpoint(checkpoint: str) -> str:
+    """A local path for ``checkpoint``; URLs are downloaded once into
+    ``<torch hub dir>/checkpoints`` (as mmengine's PretrainedInit does)."""
+    if not str(checkpoint).startswith(URL_PREFIXES):
+        return checkpoint
+    folder = osp.join(torch.hub.get_dir(), 'checkpoints')
+    path = osp.join(folder, osp.basename(urlparse(checkpoint).path))
+    if not osp.isfile(path):
+        os.makedirs(folder, exist_ok=True)
+        print_log(f'downloading {checkpoint} to {path}', logger='current')
+        # writes to a temporary file and renames it when complete
+        torch.hub.download_url_to_file(checkpoint, path, progress=False)
+    return path
 
 
 def _apply_discard(state, discard: Tuple[str, ...], path: str):
@@ -50,7 +72,8 @@ def read_checkpoint(path: str,
     """Load ``path`` (weights_only) and convert it to ViT keys.
 
     Args:
-        path: checkpoint file of any layout in ``FORMATS``.
+        path: checkpoint file of any layout in ``FORMATS``, or an http(s)
+            URL (downloaded once, see :func:`local_checkpoint`).
         format: 'auto' (detect from the keys) or one of ``FORMATS``.
         discard: key prefixes (as stored in the file) to drop on purpose.
         map_location: as for ``torch.load``.
@@ -58,6 +81,7 @@ def read_checkpoint(path: str,
     if format != 'auto' and format not in FORMATS:
         raise CheckpointError(f'{path}: format={format!r} is unknown: choose '
                               f"'auto' or one of {list(FORMATS)}.")
+    path = local_checkpoint(path)
     obj = load_checkpoint_file(path, map_location=map_location)
     state, _ = unwrap_state_dict(obj, path)
     state, dropped = _apply_discard(state, tuple(discard), path)

@@ -18,7 +18,7 @@ The paper gives every detector both absolute embeddings and relative biases:
   agree; every disagreement is an error naming the file and the fix.
 """
 from collections import OrderedDict
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import torch
 import torch.nn as nn
