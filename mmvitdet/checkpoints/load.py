@@ -4,14 +4,11 @@ Replaces mmengine's ``PretrainedInit`` for the ViT: that one loads with
 ``strict=False`` and only logs mismatches, so a wrong file silently leaves a
 randomly initialized backbone.
 """
-import os
-import os.path as osp
 from typing import Iterable, Optional, Tuple
-from urllib.parse import urlparse
 
-import torch
 import torch.nn as nn
 from mmengine.logging import MMLogger, print_log
+from mmengine.runner.checkpoint import CheckpointLoader
 
 from ..engine.checkpoint_loading import load_checkpoint_file
 from .converted import ConvertedCheckpoint
@@ -24,24 +21,19 @@ from .standardize import standardize
 # Keys a ViT ``init_cfg=dict(type='Pretrained', ...)`` may carry.
 PRETRAINED_CFG_KEYS = ('type', 'checkpoint', 'format', 'rel_pos_resize',
                        'discard', 'map_location')
-
-
 URL_PREFIXES = ('http://', 'https://')
 
 
-def local_checkpoint(checkpoint: str) -> str:
-    """A local path for ``checkpoint``; URLs are downloaded once into
-    ``<torch hub dir>/checkpoints`` (as mmengine's PretrainedInit does)."""
-    if not str(checkpoint).startswith(URL_PREFIXES):
-        return checkpoint
-    folder = osp.join(torch.hub.get_dir(), 'checkpoints')
-    path = osp.join(folder, osp.basename(urlparse(checkpoint).path))
-    if not osp.isfile(path):
-        os.makedirs(folder, exist_ok=True)
-        print_log(f'downloading {checkpoint} to {path}', logger='current')
-        # writes to a temporary file and renames it when complete
-        torch.hub.download_url_to_file(checkpoint, path, progress=False)
-    return path
+def _load_file(checkpoint: str, map_location):
+    """weights_only load of a local file or an http(s) URL.
+
+    URLs go through mmengine's CheckpointLoader, whose http(s) scheme
+    mmvitdet.engine replaces with a safe one (download once into the torch hub
+    folder, rank 0 first, then ``load_checkpoint_file``).
+    """
+    if str(checkpoint).startswith(URL_PREFIXES):
+        return CheckpointLoader.load_checkpoint(checkpoint, map_location)
+    return load_checkpoint_file(checkpoint, map_location=map_location)
 
 
 def _apply_discard(state, discard: Tuple[str, ...], path: str):
@@ -73,7 +65,7 @@ def read_checkpoint(path: str,
 
     Args:
         path: checkpoint file of any layout in ``FORMATS``, or an http(s)
-            URL (downloaded once, see :func:`local_checkpoint`).
+            URL (downloaded once into the torch hub folder).
         format: 'auto' (detect from the keys) or one of ``FORMATS``.
         discard: key prefixes (as stored in the file) to drop on purpose.
         map_location: as for ``torch.load``.
@@ -81,8 +73,7 @@ def read_checkpoint(path: str,
     if format != 'auto' and format not in FORMATS:
         raise CheckpointError(f'{path}: format={format!r} is unknown: choose '
                               f"'auto' or one of {list(FORMATS)}.")
-    path = local_checkpoint(path)
-    obj = load_checkpoint_file(path, map_location=map_location)
+    obj = _load_file(path, map_location)
     state, _ = unwrap_state_dict(obj, path)
     state, dropped = _apply_discard(state, tuple(discard), path)
     name = detect_format(state, path) if format == 'auto' else format
