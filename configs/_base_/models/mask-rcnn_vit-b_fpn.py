@@ -14,7 +14,7 @@ vit_width = 768  # ViT-B
 
 model = dict(
     data_preprocessor=dict(
-        # ImageNet RGB statistics, as in the pre-training of every init.
+        # ImageNet RGB statistics; each init config sets its pre-training's.
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True,
@@ -35,8 +35,8 @@ model = dict(
         use_abs_pos_embed=True,  # paper: every model gets abs AND rel position
         use_rel_pos_bias='shared',  # paper: one table for window, one for global blocks
         rel_pos_zero_init=True,  # paper: zero-init unless transferred (BEiT)
-        drop_path_rate=0.1,  # paper table: dp 0.1 for every ViT-B init
-        init_cfg=None),
+        # Random init; the init configs add init_cfg=dict(type='Pretrained').
+        drop_path_rate=0.1),  # paper table: dp 0.1 for every ViT-B init
     neck=[
         dict(
             type='ResolutionAdapter',  # paper: 4x, 2x, 1x, 0.5x modules
