@@ -1,0 +1,140 @@
+"""The paper's tables from collected runs: main table (RQ1/RQ2), schedules, repeats, run status."""
+from typing import Dict, List, Optional, Tuple
+
+from .groups import RunGroup, format_mean_std
+from .paper_results import CITATION, paper_by_schedule, paper_main
+from .run_identity import INIT_LABELS, INITS
+from .runs import Run
+from .table_format import Table
+
+MAIN_COLUMNS = (('box', 'B'), ('box', 'L'), ('mask', 'B'), ('mask', 'L'))
+METRIC_NAMES = {'box': 'APbox', 'mask': 'APmask'}
+NA = '-'
+
+
+def paper_design(group: RunGroup) -> bool:
+    """The paper's detector, epoch schedule (what the main table compares)."""
+    return group.identity.variant == '' and group.identity.by_epoch
+
+
+def best_group(groups: List[RunGroup]) -> Optional[RunGroup]:
+    """Highest mean APbox; ties go to the config with more runs."""
+    scored = [g for g in groups if g.mean('box') is not None]
+    return max(scored, key=lambda g: (g.mean('box'), g.n), default=None)
+
+
+def best_by(groups: List[RunGroup], key) -> Dict[Tuple, RunGroup]:
+    """Best group per ``key(group)`` among the paper-design groups."""
+    buckets: Dict[Tuple, List[RunGroup]] = {}
+    for g in groups:
+        if paper_design(g):
+            buckets.setdefault(key(g), []).append(g)
+    return {k: best_group(v) for k, v in buckets.items() if best_group(v) is not None}
+
+
+def _num(value: Optional[float]) -> str:
+    return NA if value is None else f'{value:.1f}'
+
+
+def _delta(ours: Optional[float], paper: Optional[float]) -> str:
+    return NA if ours is None or paper is None else f'{ours - paper:+.1f}'
+
+
+def _init_order(inits) -> List[str]:
+    extra = sorted(set(inits) - set(INITS))
+    return [i for i in INITS] + extra
+
+
+def main_table(groups: List[RunGroup]) -> Table:
+    """APbox and APmask per init x size (best schedule per init), ours beside the paper's."""
+    best = best_by(groups, lambda g: (g.identity.init, g.identity.size))
+    headers = ['init']
+    for metric, size in MAIN_COLUMNS:
+        name = f'{METRIC_NAMES[metric]} {size}'
+        headers += [name, f'{name} paper', f'{name} Δ']
+    headers += ['run B', 'run L']
+    table = Table('Main results: best schedule per init', headers)
+    for init in _init_order({g.identity.init for g in groups}):
+        row = [INIT_LABELS.get(init, init)]
+        has_any = False
+        for metric, size in MAIN_COLUMNS:
+            group = best.get((init, size))
+            ours = group.mean(metric) if group else None
+            paper = paper_main(init, metric, size)
+            has_any |= ours is not None or paper is not None
+            row += [format_mean_std(group, metric) or NA, _num(paper), _delta(ours, paper)]
+        for size in ('B', 'L'):
+            group = best.get((init, size))
+            row.append(group.label if group else NA)
+        if has_any:
+            table.rows.append(row)
+    table.notes = [
+        'ours: finished runs of the paper\'s detector; per init and size the config with the '
+        'highest mean APbox (mean ± std over repeats of one config)',
+        f'paper: {CITATION}, Mask R-CNN, COCO val2017',
+    ]
+    return table
+
+
+def schedule_table(groups: List[RunGroup]) -> Table:
+    """Best config per init x size x schedule length, with the paper's numbers where published."""
+    best = best_by(groups, lambda g: (g.identity.init, g.identity.size, g.identity.schedule))
+    table = Table('Results by schedule length',
+                  ['init', 'size', 'epochs', 'APbox', 'APbox paper', 'APbox Δ', 'APmask',
+                   'APmask paper', 'APmask Δ', 'config'])
+    order = {init: i for i, init in enumerate(_init_order({k[0] for k in best}))}
+    for (init, size, epochs), group in sorted(best.items(),
+                                              key=lambda kv: (order[kv[0][0]], kv[0][1:])):
+        row = [INIT_LABELS.get(init, init), size, str(epochs)]
+        for metric in ('box', 'mask'):
+            paper = paper_by_schedule(init, size, epochs, metric)
+            row += [format_mean_std(group, metric) or NA, _num(paper),
+                    _delta(group.mean(metric), paper)]
+        row.append(group.label)
+        table.rows.append(row)
+    table.notes = [f'paper: {CITATION} (MAE ViT-B at 25/50/100 epochs)']
+    return table
+
+
+def repeats_table(groups: List[RunGroup]) -> Table:
+    """Configs run more than once: mean, standard deviation, range and the seeds."""
+    table = Table('Repeats of one config (seed variation)',
+                  ['init', 'size', 'config', 'n', 'APbox mean', 'APbox std', 'APbox range',
+                   'APmask mean', 'APmask std', 'seeds'])
+    for g in groups:
+        if g.n < 2:
+            continue
+        box, mask = g.values('box'), g.values('mask')
+        row = [INIT_LABELS.get(g.identity.init, g.identity.init), g.identity.size, g.label,
+               str(g.n), _num(g.mean('box')), f'{g.std("box"):.2f}',
+               f'{min(box):.1f}-{max(box):.1f}', _num(g.mean('mask')),
+               f'{g.std("mask"):.2f}' if len(mask) > 1 else NA,
+               ' '.join(str(r.seed) for r in g.runs)]
+        table.rows.append(row)
+    if not table.rows:
+        table.rows.append(['(no config has finished more than once)'] + [''] * 9)
+    table.notes = ['std: sample standard deviation (n - 1). Two configs differ beyond seed '
+                   'noise when |Δ mean| > 2·sqrt(std1²/n1 + std2²/n2).']
+    return table
+
+
+def all_runs_table(groups: List[RunGroup], runs: List[Run]) -> Table:
+    """Every finished config (ablations included), then every run that is not finished."""
+    table = Table('All runs', ['run(s)', 'init', 'size', 'config', 'status', 'APbox', 'APmask'])
+    for g in groups:
+        table.rows.append([' '.join(r.name for r in g.runs),
+                           INIT_LABELS.get(g.identity.init, g.identity.init), g.identity.size,
+                           g.label, 'finished', format_mean_std(g, 'box') or NA,
+                           format_mean_std(g, 'mask') or NA])
+    for run in runs:
+        if run.status == 'finished' and run.identity is not None:
+            continue
+        ident = run.identity
+        table.rows.append([
+            run.name, INIT_LABELS.get(ident.init, ident.init) if ident else NA,
+            ident.size if ident else NA,
+            RunGroup(ident, [run]).label if ident else NA,
+            f'{run.status}: {run.detail}', NA, NA])
+    table.notes = ['only finished runs (evaluated after their last epoch) enter the result '
+                   'tables; the others are listed here with their status']
+    return table
