@@ -32,7 +32,14 @@ def check_mmcv():
     if mmcv.__version__ != MMCV_VERSION:
         return f'mmcv {mmcv.__version__} installed, mmdet 3.3.0 needs {MMCV_VERSION}'
     try:
-        from mmcv.ops import RoIAlign, nms  # noqa: F401  (loads the compiled mmcv._ext)
+        import torch
+        from mmcv.ops import RoIAlign, nms  # loads the compiled mmcv._ext
+        boxes = torch.tensor([[0., 0., 2., 2.], [0., 0., 2., 2.1]])
+        keep = nms(boxes, torch.tensor([0.9, 0.8]), 0.5)[1]
+        feature = torch.arange(16.).reshape(1, 1, 4, 4)
+        pooled = RoIAlign((2, 2), 1.0, 2)(feature, torch.tensor([[0., 0., 0., 3., 3.]]))
+        if keep.tolist() != [0] or pooled.shape != (1, 1, 2, 2):
+            return f'mmcv {mmcv.__version__} ops give wrong results (nms kept {keep.tolist()})'
     except Exception as e:  # a build against another torch fails here with "undefined symbol"
         return f'mmcv {mmcv.__version__} has no working compiled ops: {type(e).__name__}: {e}'
     print(f'mmcv {mmcv.__version__} with ops: ok')
