@@ -67,6 +67,7 @@ def convergence_figure(groups: List[RunGroup], size: str = 'B', metric: str = 'b
         return None
     fig, ax = _new_figure()
     ticks = set()
+    legend = []
     for init in _inits(by_init):
         color, label = _color(init), INIT_LABELS.get(init, init)
         pts = by_init[init]
@@ -74,8 +75,8 @@ def convergence_figure(groups: List[RunGroup], size: str = 'B', metric: str = 'b
         ys = [g.mean(metric) for g in pts]
         errs = [g.std(metric) or 0.0 for g in pts]
         ticks.update(xs)
-        ax.errorbar(xs, ys, yerr=errs if any(errs) else None, color=color, marker='o',
-                    label=label, capsize=1.5, zorder=3)
+        legend.append((ax.errorbar(xs, ys, yerr=errs if any(errs) else None, color=color,
+                                   marker='o', capsize=1.5, zorder=3), label))
         if per_epoch:
             curve = [(e, v) for e, *vals in pts[-1].runs[0].curve
                      for v in [vals[0] if metric == 'box' else vals[1]] if v is not None]
@@ -84,8 +85,9 @@ def convergence_figure(groups: List[RunGroup], size: str = 'B', metric: str = 'b
                         alpha=0.6, zorder=2)
     for init, sched in paper_pts.items():
         xs = sorted(sched)
-        ax.plot(xs, [sched[x][metric] for x in xs], color=_color(init), ls='--', marker='o',
-                mfc='none', lw=0.8, label=f'{INIT_LABELS.get(init, init)} (paper)', zorder=2)
+        line, = ax.plot(xs, [sched[x][metric] for x in xs], color=_color(init), ls='--',
+                        marker='o', mfc='none', lw=0.8, zorder=2)
+        legend.append((line, f'{INIT_LABELS.get(init, init)} (paper)'))
         ticks.update(xs)
     ax.set_xscale('log', base=2)
     ticks = sorted(t for t in ticks if t > 0)
@@ -95,7 +97,7 @@ def convergence_figure(groups: List[RunGroup], size: str = 'B', metric: str = 'b
     ax.set_xlabel('training epochs')
     ax.set_ylabel(f'{METRIC_NAMES[metric]} (ViT-{size})')
     ax.grid(alpha=0.3, lw=0.4)
-    ax.legend(frameon=False, loc='lower right')
+    ax.legend(*zip(*legend), frameon=False, loc='lower right')
     return fig
 
 
