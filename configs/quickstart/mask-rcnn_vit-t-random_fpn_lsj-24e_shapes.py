@@ -53,17 +53,17 @@ model = dict(
         bbox_roi_extractor=dict(out_channels=fpn_width),
         bbox_head=dict(
             in_channels=fpn_width,
-            conv_out_channels=fpn_width,
+            conv_out_channels=32,
             fc_out_channels=256,
             num_classes=len(classes)),
         mask_roi_extractor=dict(out_channels=fpn_width),
         mask_head=dict(
             in_channels=fpn_width,
-            conv_out_channels=fpn_width,
+            conv_out_channels=32,
             num_classes=len(classes))),
     train_cfg=dict(
         rpn_proposal=dict(nms_pre=1000, max_per_img=300),
-        rcnn=dict(sampler=dict(num=128))),
+        rcnn=dict(sampler=dict(num=64))),
     test_cfg=dict(
         rpn=dict(nms_pre=500, max_per_img=200),
         rcnn=dict(max_per_img=30)))
@@ -100,7 +100,7 @@ test_pipeline = [
 # Generated on first use (deterministic from the seed) when data_root is empty.
 shapes = dict(num_train=400, num_val=50, img_size=192, seed=0, classes=classes)
 train_dataloader = dict(
-    batch_size=8,
+    batch_size=4,
     num_workers=1,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
