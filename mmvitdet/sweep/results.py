@@ -1,0 +1,99 @@
+"""What a run's work_dir says: its evaluations and whether it finished."""
+import glob
+import json
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+METRIC = 'coco/bbox_mAP'
+
+
+@dataclass
+class RunState:
+    """``status``: 'new' (nothing yet), 'partial' (a checkpoint to resume from),
+    'unevaluated' (trained to the end, final evaluation missing) or 'done'.
+    ``evals``: (epoch or None for a test-tool result, value) of ``METRIC``."""
+    status: str
+    evals: List[Tuple[Optional[int], float]] = field(default_factory=list)
+    last_checkpoint: Optional[str] = None
+
+    @property
+    def best(self) -> Optional[float]:
+        return max((v for _, v in self.evals), default=None)
+
+
+def _json_records(path: str):
+    """Dicts of a json-lines file (mmengine scalars / json logs) or of a one-object json file."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return
+    try:
+        obj = json.loads(text)
+        if isinstance(obj, dict):
+            yield obj
+            return
+    except ValueError:
+        pass
+    for line in text.splitlines():
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue  # a line cut by an interruption
+        if isinstance(obj, dict):
+            yield obj
+
+
+def read_metrics(work_dir: str, metric: str = METRIC) -> List[Tuple[Optional[int], float]]:
+    """Every logged value of ``metric`` under ``work_dir`` (all restarts), de-duplicated.
+
+    Validation during training is read from ``<timestamp>/vis_data/scalars.json``
+    (step = epoch); a ``tools/test.py`` result from ``<timestamp>/<timestamp>.json``
+    (epoch None). The json log of a training run repeats its scalars and is skipped.
+    """
+    found = set()
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        for rec in _json_records(path):
+            if metric in rec:
+                found.add((rec.get('step'), float(rec[metric])))
+    for path in sorted(glob.glob(osp.join(work_dir, '*', '*.json'))):
+        stamp = osp.basename(osp.dirname(path))
+        if osp.basename(path) != f'{stamp}.json':
+            continue
+        for rec in _json_records(path):
+            if metric in rec and 'step' not in rec:
+                found.add((None, float(rec[metric])))
+    return sorted(found, key=lambda e: (e[0] is None, e[0] or 0, e[1]))
+
+
+def best_metric(work_dir: str, metric: str = METRIC) -> Optional[float]:
+    """The best value of ``metric`` logged under ``work_dir``, or None."""
+    return max((v for _, v in read_metrics(work_dir, metric)), default=None)
+
+
+def _last_checkpoint(work_dir: str) -> Optional[str]:
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            path = f.read().strip()
+        if path and osp.isfile(path):
+            return path
+    ckpts = glob.glob(osp.join(work_dir, 'epoch_*.pth'))
+    return max(ckpts, key=lambda p: int(osp.basename(p)[6:-4])) if ckpts else None
+
+
+def run_state(work_dir: str, epochs: int, metric: str = METRIC) -> RunState:
+    """Status of a run of ``epochs`` epochs in ``work_dir``.
+
+    Done means the final checkpoint ``epoch_<epochs>.pth`` exists and the
+    final epoch (or a test-tool run) was evaluated.
+    """
+    if not osp.isdir(work_dir):
+        return RunState('new')
+    evals = read_metrics(work_dir, metric)
+    last = _last_checkpoint(work_dir)
+    if osp.isfile(osp.join(work_dir, f'epoch_{epochs}.pth')):
+        final = any(step is None or step == epochs for step, _ in evals)
+        return RunState('done' if final else 'unevaluated', evals, osp.join(work_dir, f'epoch_{epochs}.pth'))
+    return RunState('partial' if last else 'new', evals, last)
