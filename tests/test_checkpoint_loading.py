@@ -66,7 +66,8 @@ def _runner(work_dir, max_iters, resume=False):
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False)),
         resume=resume,
-        randomness=dict(seed=0))
+        randomness=dict(seed=0),
+        default_scope='mmdet')  # the Runner makes its scope the process-wide default: keep mmdet's, as real configs
 
 
 @pytest.fixture(scope='module')

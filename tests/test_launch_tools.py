@@ -74,6 +74,7 @@ train_cfg = dict(by_epoch=False, max_iters=4)
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False),
                      logger=dict(type='LoggerHook', interval=1))
 randomness = dict(seed=0)
+default_scope = 'mmdet'  # as mmdet configs; the Runner makes it the process-wide default scope
 '''
 
 
