@@ -144,7 +144,6 @@ def test_adapt_to_cpu_replaces_sync_bn_everywhere():
     assert cfg.model_wrapper_cfg.device_ids is None
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU (gloo) fallback of a distributed run')
 def test_dist_train_two_cpu_processes(toy_config, tmp_path):
     env = dict(os.environ, PYTHONPATH=f'{tmp_path}{os.pathsep}{os.environ.get("PYTHONPATH", "")}',
