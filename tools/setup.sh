@@ -125,7 +125,7 @@ build_mmcv_from_source() {
             say "torch $tag needs C++20: switching mmcv's setup.py from -std=c++17 to -std=c++20"
             sed -i 's/-std=c++17/-std=c++20/g' "$src/setup.py"
         fi
-        say "building mmcv $MMCV_VERSION with ops from source against torch $tag (about 15 min on 2 cores)"
+        say "building mmcv $MMCV_VERSION with ops from source against torch $tag (15-30 min on 2 cores)"
         mkdir -p "$wheel_dir"
         MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" "$PY" -m pip wheel --no-deps --no-build-isolation \
             --no-cache-dir --progress-bar off -w "$wheel_dir" "$src" \
