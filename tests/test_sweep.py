@@ -109,7 +109,7 @@ def write_scalars(work_dir, stamp, records):
             f.write(json.dumps(rec) + '\n')
 
 
-def fake_run(work_dir, epochs_done, maps, total):
+def fake_run(work_dir, epochs_done, maps):
     """A work dir as mmengine leaves it: checkpoints, last_checkpoint, scalars with train and val lines."""
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -125,13 +125,13 @@ def fake_run(work_dir, epochs_done, maps, total):
 
 def test_run_states(tmp_path):
     assert run_state(str(tmp_path / 'none'), 4).status == 'new'
-    partial = fake_run(tmp_path / 'p', 2, [(2, 0.31)], 4)
+    partial = fake_run(tmp_path / 'p', 2, [(2, 0.31)])
     state = run_state(str(partial), 4)
     assert (state.status, state.best, state.last_checkpoint) == ('partial', 0.31, str(partial / 'epoch_2.pth'))
-    done = fake_run(tmp_path / 'd', 4, [(2, 0.31), (4, 0.29)], 4)
+    done = fake_run(tmp_path / 'd', 4, [(2, 0.31), (4, 0.29)])
     assert (run_state(str(done), 4).status, run_state(str(done), 4).best) == ('done', 0.31)
     # trained to the end, interrupted before the final evaluation; then evaluated by tools/test.py
-    uneval = fake_run(tmp_path / 'u', 4, [(2, 0.2)], 4)
+    uneval = fake_run(tmp_path / 'u', 4, [(2, 0.2)])
     assert run_state(str(uneval), 4).status == 'unevaluated'
     (uneval / '20240102_000000').mkdir()
     (uneval / '20240102_000000' / '20240102_000000.json').write_text(json.dumps({'coco/bbox_mAP': 0.4}))
@@ -145,7 +145,7 @@ def test_run_states(tmp_path):
 
 def tmp_grid(tmp_path, name='g', search=None, epochs=25, stage=1, next_stage=True):
     search = search or dict(lr=[8e-5, 1.6e-4, 3.2e-4], weight_decay=[0.05, 0.1, 0.2], drop_path=[0.0])
-    lines = [f"name = 'toy'", f"config = '{GRIDS.parent / 'mae' / 'mask-rcnn_vit-b-mae_fpn_lsj-100e_coco.py'}'",
+    lines = ["name = 'toy'", f"config = '{GRIDS.parent / 'mae' / 'mask-rcnn_vit-b-mae_fpn_lsj-100e_coco.py'}'",
              f'stage = {stage}', f'epochs = {epochs}', f'search = {search!r}',
              "steps = dict(lr=('mul', 2.0), weight_decay=('mul', 2.0), drop_path=('add', 0.1))"]
     if next_stage:
@@ -159,7 +159,7 @@ def finish_all(grid_path, root, score):
     """Mark every run of the grid done, with bbox mAP = score(run values)."""
     grid = load_grid(str(grid_path))
     for run in grid.runs():
-        fake_run(root / grid.name / run.name, run.epochs, [(run.epochs, score(run.values))], run.epochs)
+        fake_run(root / grid.name / run.name, run.epochs, [(run.epochs, score(run.values))])
 
 
 def test_next_stage_after_interior_best(tmp_path):
@@ -206,7 +206,7 @@ def test_drop_path_edges(tmp_path):
 def test_next_stage_needs_finished_runs(tmp_path):
     grid = tmp_grid(tmp_path)
     root = tmp_path / 'sweeps'
-    fake_run(root / 'toy' / 'toy_lr8e-05_wd0.1_dp0.0_25e', 25, [(25, 0.3)], 25)
+    fake_run(root / 'toy' / 'toy_lr8e-05_wd0.1_dp0.0_25e', 25, [(25, 0.3)])
     with pytest.raises(SystemExit, match='8 of 9 runs .* are not done'):
         sweep_main(grid, '--next-stage', '--work-root', root)
     rc, out = sweep_main(grid, '--next-stage', '--allow-partial', '--work-root', root)
@@ -216,8 +216,8 @@ def test_next_stage_needs_finished_runs(tmp_path):
 def test_dry_run_shows_states_and_resume(tmp_path):
     grid = tmp_grid(tmp_path, search=dict(lr=[8e-5, 1.6e-4], weight_decay=[0.1], drop_path=[0.0]))
     root = tmp_path / 'sweeps'
-    fake_run(root / 'toy' / 'toy_lr8e-05_wd0.1_dp0.0_25e', 25, [(25, 0.3)], 25)
-    fake_run(root / 'toy' / 'toy_lr1.6e-04_wd0.1_dp0.0_25e', 3, [], 25)
+    fake_run(root / 'toy' / 'toy_lr8e-05_wd0.1_dp0.0_25e', 25, [(25, 0.3)])
+    fake_run(root / 'toy' / 'toy_lr1.6e-04_wd0.1_dp0.0_25e', 3, [])
     rc, out = sweep_main(grid, '--dry-run', '--work-root', root, '--cfg-options', 'a.b=1')
     assert 'toy_lr8e-05_wd0.1_dp0.0_25e' in out and ' done  best coco/bbox_mAP=0.3000' in out
     commands = [line for line in out.splitlines() if 'train.py' in line]
@@ -278,14 +278,15 @@ SHAPES_OPTIONS = [
 def test_local_sweep_resumes_and_skips(tmp_path):
     """A one-run grid on the quickstart: interrupted after epoch 1 of 2, resumed, then skipped as done."""
     grid = tmp_path / 'quick.py'
-    grid.write_text(f"name = 'quick'\nconfig = '{REPO / 'configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-24e_shapes.py'}'\n"
-                    "stage = 1\nepochs = 2\nsearch = dict(lr=[4e-4], weight_decay=[0.1], drop_path=[0.0])\n")
+    quickstart = REPO / 'configs' / 'quickstart' / 'mask-rcnn_vit-t-random_fpn_lsj-24e_shapes.py'
+    grid.write_text(f"name = 'quick'\nconfig = '{quickstart}'\nstage = 1\nepochs = 2\n"
+                    "search = dict(lr=[4e-4], weight_decay=[0.1], drop_path=[0.0])\n")
     root = tmp_path / 'sweeps'
     options = [o.format(root=tmp_path / 'shapes') for o in SHAPES_OPTIONS]
     # "interruption": the first attempt stops after epoch 1
-    rc, _ = sweep_main(grid, '--work-root', root, '--cfg-options', *options, 'train_cfg.max_epochs=1')
+    rc, out = sweep_main(grid, '--work-root', root, '--cfg-options', *options, 'train_cfg.max_epochs=1')
     run_dir = root / 'quick' / 'quick_lr4e-04_wd0.1_dp0.0_2e'
-    assert rc == 0 and run_state(str(run_dir), 2).status == 'partial'
+    assert rc == 1 and '1 of 1 runs did not reach' in out and run_state(str(run_dir), 2).status == 'partial'
     rc, out = sweep_main(grid, '--work-root', root, '--cfg-options', *options)
     assert rc == 0 and '== quick_lr4e-04_wd0.1_dp0.0_2e (partial)' in out
     logs = sorted(run_dir.glob('*/*.log'))

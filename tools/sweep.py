@@ -38,7 +38,8 @@ def parse_args(argv=None):
     p.add_argument('--keep-going', action='store_true', help='local: go on with the next run after a failure')
     p.add_argument('--next-stage', action='store_true',
                    help='read the runs\' best coco/bbox_mAP and write the next grid (re-centred or next stage)')
-    p.add_argument('--out', help='--next-stage: grid file to write (default: WORK_ROOT/<name>/<name>_stage<k>_next.py)')
+    p.add_argument('--out', help='--next-stage: grid file to write '
+                   '(default: WORK_ROOT/<name>/<name>_stage<k>_{next,recentred}.py)')
     p.add_argument('--allow-partial', action='store_true',
                    help='--next-stage: decide although some runs have not finished')
     p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
@@ -148,6 +149,10 @@ def main(argv=None):
             if not args.keep_going:
                 break
     if failed:
+        return 1
+    left = [r.name for r, _, w, _ in plans if run_state(w, r.epochs).status != 'done']
+    if left:  # e.g. a --cfg-options that shortened training
+        print(f'{len(left)} of {len(runs)} runs did not reach their last epoch / evaluation: {left}')
         return 1
     print(f'all {len(runs)} runs of {args.grid} are done; next: python tools/sweep.py {args.grid} --next-stage')
     return 0
