@@ -316,3 +316,26 @@ def test_scaling_figure_and_cli(real_run, tmp_path):
     spec.loader.exec_module(cli)
     cli.main([str(tmp_path / 'runs'), '--out', str(tmp_path / 'scaling')])
     assert _png_ok(str(tmp_path / 'scaling.png'))
+
+
+def test_gpu_count_separates_configs_and_scaled_lr_is_noted(real_run, tmp_path):
+    one = make_run(real_run, tmp_path / 'one_gpu', init='mae', size='B', box=50.0)
+    eight = make_run(real_run, tmp_path / 'eight_gpus', init='mae', size='B', box=51.0)
+    # Edits: the log header says 8 GPUs, and the dumped config scales the lr for batch 8 ...
+    log = osp.join(_launch_dir(eight), osp.basename(_launch_dir(eight)) + '.log')
+    with open(log) as f:
+        text = f.read()
+    assert 'GPU number: 1' in text
+    with open(log, 'w') as f:
+        f.write(text.replace('GPU number: 1', 'GPU number: 8'))
+    cfg = Config.fromfile(_config_path(eight))
+    cfg.auto_scale_lr = dict(enable=True, base_batch_size=16)  # ... from a base of 16
+    cfg.dump(_config_path(eight))
+    runs = {r.name: r for r in runs_from_dirs([one, eight])}
+    assert runs['one_gpu'].total_batch == 1 and runs['eight_gpus'].total_batch == 8
+    assert runs['eight_gpus'].notes == [
+        "total batch 8 (8 GPUs x 1): auto_scale_lr scaled the lr by 0.5 (the config's lr is "
+        'for batch 16)']
+    groups = group_runs(list(runs.values()))
+    assert sorted(g.n for g in groups) == [1, 1]  # not pooled as repeats
+    assert any('<total batch>' in g.differs for g in groups)

@@ -35,6 +35,7 @@ class Run:
     identity: Optional[RunIdentity] = None
     fingerprint: Tuple = ()  # config minus bookkeeping, for grouping repeats
     seed: Optional[int] = None
+    total_batch: Optional[int] = None  # GPUs x images per GPU, when the log says
     box: Optional[float] = None  # final AP x 100
     mask: Optional[float] = None
     curve: List[Tuple[int, Optional[float], Optional[float]]] = field(default_factory=list)
@@ -82,18 +83,25 @@ def _load_config(path: str) -> Dict:
     return Config.fromfile(path).to_dict()
 
 
-def _seed(cfg: Dict, logs: WorkDirLogs) -> Optional[int]:
-    seed = (cfg.get('randomness') or {}).get('seed')
-    if seed is not None:
-        return int(seed)
-    for launch in reversed(logs.launches):  # mmengine logs the seed it drew
+def _log_header(logs: WorkDirLogs) -> Dict[str, int]:
+    """``seed`` and ``gpus`` (world size) from the runtime header of the newest launch's log."""
+    for launch in reversed(logs.launches):
         log = osp.join(launch.path, f'{launch.name}.log')
-        if osp.isfile(log):
-            with open(log, errors='replace') as f:
-                for line in f:
-                    if line.strip().startswith('seed:'):
-                        return int(line.split(':', 1)[1])
-    return None
+        if not osp.isfile(log):
+            continue
+        found = {}
+        with open(log, errors='replace') as f:
+            for line in f:
+                text = line.strip()
+                if text.startswith('seed:'):
+                    found['seed'] = int(text.split(':', 1)[1])
+                elif text.startswith('GPU number:'):
+                    found['gpus'] = int(text.split(':', 1)[1])
+                elif ' - INFO - Config:' in line:  # the header ends here
+                    break
+        if found:
+            return found
+    return {}
 
 
 def _curve(logs: WorkDirLogs) -> Dict[int, Tuple[Optional[float], Optional[float]]]:
@@ -147,8 +155,21 @@ def collect_run(path: str, stale_hours: float = 2.0, now: Optional[float] = None
         return run
     config_name = logs.top_configs[-1] if logs.top_configs else config_path
     run.identity = identify_run(cfg, config_name)
+    header = _log_header(logs)
+    seed = (cfg.get('randomness') or {}).get('seed')
+    run.seed = int(seed) if seed is not None else header.get('seed')
     run.fingerprint = fingerprint(cfg)
-    run.seed = _seed(cfg, logs)
+    per_gpu = (cfg.get('train_dataloader') or {}).get('batch_size')
+    if 'gpus' in header and per_gpu:
+        # Runs on different GPU counts are different experiments (batch, scaled lr).
+        run.total_batch = header['gpus'] * per_gpu
+        run.fingerprint += (('<total batch>', repr(run.total_batch)), )
+        scale = cfg.get('auto_scale_lr') or {}
+        if scale.get('enable') and scale.get('base_batch_size') not in (None, run.total_batch):
+            run.notes.append(f'total batch {run.total_batch} ({header["gpus"]} GPUs x {per_gpu}): '
+                             f'auto_scale_lr scaled the lr by '
+                             f'{run.total_batch / scale["base_batch_size"]:g} '
+                             f'(the config\'s lr is for batch {scale["base_batch_size"]})')
     if run.identity.init == 'unknown':
         run.notes.append(f'init unknown: {run.identity.init_source}; name the init in the '
                          "checkpoint file or set init_cfg format='mae'/'mocov3'/'beit'")

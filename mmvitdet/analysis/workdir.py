@@ -120,21 +120,24 @@ def is_work_dir(path: str) -> bool:
     return any(TIMESTAMP.match(e) for e in os.listdir(path))
 
 
-def find_work_dirs(roots: List[str]) -> List[str]:
-    """Work dirs among ``roots`` and their sub-folders (a sweep's parent folder works too)."""
+def find_work_dirs(roots: List[str], max_depth: int = 4) -> List[str]:
+    """Work dirs among ``roots`` and below them (e.g. work_dirs/sweeps/<grid>/<run>).
+
+    The search does not descend into a work dir, nor deeper than ``max_depth`` levels.
+    """
     found = []
     for root in roots:
         if not osp.isdir(root):
             raise FileNotFoundError(f'{root} is not a directory; give work dirs or folders '
                                     'holding them.')
-        if is_work_dir(root):
-            found.append(root)
-            continue
-        subs = [osp.join(root, e) for e in sorted(os.listdir(root))]
-        hits = [s for s in subs if is_work_dir(s)]
-        if not hits:
-            # one more level: work_dirs/<group>/<run>
-            hits = [s2 for s in subs if osp.isdir(s)
-                    for s2 in (osp.join(s, e) for e in sorted(os.listdir(s))) if is_work_dir(s2)]
-        found += hits
+        level = [root]
+        for _ in range(max_depth + 1):
+            below = []
+            for path in level:
+                if is_work_dir(path):
+                    found.append(path)
+                else:
+                    below += [osp.join(path, e) for e in sorted(os.listdir(path))
+                              if not e.startswith('.') and osp.isdir(osp.join(path, e))]
+            level = below
     return found

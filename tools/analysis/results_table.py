@@ -20,7 +20,7 @@ from mmvitdet.analysis.table_format import FORMATS
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('work_dirs', nargs='+',
-                        help='work dirs, or folders holding them (searched two levels deep)')
+                        help="work dirs, or folders holding them (searched 4 levels deep)")
     parser.add_argument('--format', choices=FORMATS, default='md', help='stdout format')
     parser.add_argument('--out-dir', help='also write every table as .md, .csv and .tex here')
     parser.add_argument('--tables', nargs='+', choices=SECTIONS, default=list(SECTIONS))
