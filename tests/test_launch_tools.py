@@ -63,7 +63,8 @@ class LaunchToyMSE(BaseMetric):
 TOY_CONFIG = '''
 custom_imports = dict(imports=['launch_toy'], allow_failed_imports=False)
 model = dict(type='LaunchToyRegressor', norm_cfg=dict(type='SyncBN', requires_grad=True))
-_loader = dict(dataset=dict(type='LaunchToyPairs'), batch_size=2, num_workers=0, collate_fn=dict(type='default_collate'))
+_loader = dict(dataset=dict(type='LaunchToyPairs'), batch_size=2, num_workers=0,
+               collate_fn=dict(type='default_collate'))
 train_dataloader = dict(**_loader, sampler=dict(type='DefaultSampler', shuffle=True))
 test_dataloader = dict(**_loader, sampler=dict(type='DefaultSampler', shuffle=False))
 test_evaluator = dict(type='LaunchToyMSE')
