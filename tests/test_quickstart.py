@@ -55,7 +55,11 @@ def _cfg(data_root: str, work_dir: Path, max_epochs: int):
         options[f'{loader}.dataset.generate'] = shapes
     options['val_evaluator.ann_file'] = data_root + '/annotations/instances_val.json'
     options['test_evaluator.ann_file'] = data_root + '/annotations/instances_val.json'
-    return load_launch_config(str(CONFIG), options, str(work_dir), 'none')
+    cfg = load_launch_config(str(CONFIG), options, str(work_dir), 'none')
+    # mmengine keeps visualizers by name: a second Runner in this process would
+    # otherwise write its scalars into the first one's log folder.
+    cfg.visualizer.name = f'visualizer_{id(cfg)}'
+    return cfg
 
 
 def _scalars(work_dir: Path):
