@@ -13,7 +13,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
-from mmengine.registry import PARAM_SCHEDULERS, init_default_scope
+from mmengine.registry import PARAM_SCHEDULERS, DefaultScope
 
 import mmvitdet  # noqa: F401
 from mmdet.datasets import CocoDataset
@@ -57,6 +57,13 @@ CHECKPOINTS = {
 # ViTDet (Li et al. 2022): init -> (lr, wd, dp B, dp L); layer decay 0.7 (B) / 0.8 (L); 250-iteration warmup.
 VITDET_TABLE = {'mae': (1e-4, 0.1, 0.1, 0.4), 'supervised': (8e-5, 0.1, 0.1, 0.4)}
 VITDET_DECAY = {'b': 0.7, 'l': 0.8}
+
+
+@pytest.fixture(autouse=True)
+def mmdet_scope():
+    """Build in mmdet's registry scope without leaving it as the default for other test files."""
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        yield
 
 
 def final_config(init, size):
@@ -132,7 +139,6 @@ def meta_model(cfg):
 def test_config_builds(path, coco_root, tmp_path, monkeypatch):
     """Model (meta), datasets with a sample through the train pipeline, optimizer and schedulers."""
     cfg = load(path, coco_root, tmp_path / 'shapes', monkeypatch)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
     model = meta_model(cfg)
     assert model.backbone.__class__.__name__ == 'ViT'
     for loader in ('train_dataloader', 'val_dataloader'):
@@ -218,7 +224,6 @@ def test_schedule_warmup_and_cosine(epochs):
 def test_weight_decay_exemptions(monkeypatch):
     """Paper: no weight decay on norms, biases (BEiT's q/v too) and position tables."""
     cfg = load(final_config('beit', 'b'), '/nonexistent', monkeypatch=monkeypatch)
-    init_default_scope('mmdet')
     model = meta_model(cfg)
     groups = build_optim_wrapper(model, cpu_optim(cfg)).optimizer.param_groups
     names = {id(p): n for n, p in model.named_parameters()}
@@ -251,7 +256,6 @@ def test_vitdet_configs(init, size, monkeypatch):
     assert (warmup.type, warmup.by_epoch, warmup.end) == ('LinearLR', False, 250)
     assert (step.type, step.milestones, step.gamma) == ('MultiStepLR', [89, 96], 0.1)
     if size == 'b':  # layer-wise lr on the built model (ViT-L has the same rule, 24 blocks)
-        init_default_scope('mmdet')
         groups = build_optim_wrapper(meta_model(cfg), cpu_optim(cfg)).optimizer.param_groups
         by_name = {g['param_name']: g['lr'] for g in groups}
         assert by_name['backbone.patch_embed.proj.weight'] == pytest.approx(lr * rate**13)
@@ -276,7 +280,6 @@ def test_layer_decay_needs_a_vit_backbone():
 
 def test_missing_coco_names_the_variable(monkeypatch, tmp_path):
     cfg = load(final_config('mae', 'b'), tmp_path / 'no-coco', monkeypatch=monkeypatch)
-    init_default_scope('mmdet')
     with pytest.raises(DataNotFoundError, match='MMVITDET_DATA_ROOT') as err:
         DATASETS.build(cfg.train_dataloader.dataset)
     assert str(tmp_path / 'no-coco') in str(err.value)
@@ -310,7 +313,6 @@ def test_one_training_iteration_vit_b(device, coco_root, monkeypatch):
     cfg.model.train_cfg.rcnn.sampler.num = 32
     cfg.model.train_cfg.rpn_proposal.update(nms_pre=200, max_per_img=100)
     adapt_to_cpu(cfg)  # SyncBN -> BN: one process either way
-    init_default_scope('mmdet')
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).to(device)
     model.init_weights()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 
 from mmdet.registry import MODELS
 from mmvitdet.engine import load_checkpoint_file
@@ -16,6 +16,13 @@ from mmvitdet.engine.launch_config import adapt_to_cpu
 
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = REPO / 'configs' / 'quickstart' / 'mask-rcnn_vit-t-random_fpn_lsj-24e_shapes.py'
+
+
+@pytest.fixture(autouse=True)
+def mmdet_scope():
+    """Build in mmdet's registry scope without leaving it as the default for other test files."""
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        yield
 
 
 def free_port():
@@ -57,7 +64,6 @@ def test_dist_train_two_cpu_processes_quickstart(tmp_path):
     ckpt = load_checkpoint_file(str(work_dir / 'epoch_1.pth'), map_location='cpu')
     assert ckpt['meta']['epoch'] == 1
     cfg = adapt_to_cpu(Config.fromfile(str(QUICKSTART)))
-    init_default_scope('mmdet')
     model = MODELS.build(cfg.model)
     model.load_state_dict(ckpt['state_dict'], strict=True)
     assert torch.equal(model.backbone.pos_embed, ckpt['state_dict']['backbone.pos_embed'])
