@@ -3,8 +3,9 @@
 A Runner (or ``init_default_scope``) leaves named singletons behind for the rest
 of the process: the default registry scope, visualizers, loggers, message hubs
 (every ``ManagerMixin`` subclass keeps its own instance table). Later tests would
-then build from the wrong registry or log into an earlier run's folder, so each
-test gets the tables back as they were before it.
+then build from the wrong registry or log into an earlier run's folder, so after
+every test the tables go back to what they were when the session started (also
+undoing what module-scoped fixtures, e.g. a shared training run, left behind).
 """
 import pytest
 from mmengine.utils import ManagerMixin
@@ -19,10 +20,14 @@ def _manager_classes():
     return [c for c in seen if '_instance_dict' in vars(c)]
 
 
+@pytest.fixture(scope='session')
+def mmengine_baseline():
+    return {cls: dict(cls._instance_dict) for cls in _manager_classes()}
+
+
 @pytest.fixture(autouse=True)
-def isolated_mmengine_state():
-    snapshot = {cls: dict(cls._instance_dict) for cls in _manager_classes()}
+def isolated_mmengine_state(mmengine_baseline):
     yield
     for cls in _manager_classes():
         cls._instance_dict.clear()
-        cls._instance_dict.update(snapshot.get(cls, {}))
+        cls._instance_dict.update(mmengine_baseline.get(cls, {}))

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional
 
 import torch
 
-from .measure import count_flops, matmul_rate, peak_memory, time_calls
+from .measure import count_flops, peak_memory, time_calls
 
 VARIANTS = {
     # name: (implementation, ViT overrides)
