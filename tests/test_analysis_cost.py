@@ -15,7 +15,7 @@ from mmvitdet.analysis.run_identity import identify_run
 from mmvitdet.analysis.synthetic_batch import make_batch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-QUICKSTART = osp.join(REPO, 'configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-24e_shapes.py')
+QUICKSTART = osp.join(REPO, 'configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py')
 MAE_B = osp.join(REPO, 'configs/mae/mask-rcnn_vit-b-mae_fpn_lsj-100e_coco.py')
 ABLATIONS = sorted(glob.glob(osp.join(REPO, 'configs/ablations/*/*.py')))
 

@@ -25,7 +25,7 @@ from mmvitdet.analysis.results_report import build_tables, runs_from_dirs, write
 from mmvitdet.analysis.runs import collect_run
 from mmvitdet.analysis.workdir import TIMESTAMP
 
-QUICKSTART = 'configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-24e_shapes.py'
+QUICKSTART = 'configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py'
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 

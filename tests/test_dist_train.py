@@ -15,7 +15,7 @@ from mmvitdet.engine import load_checkpoint_file
 from mmvitdet.engine.launch_config import adapt_to_cpu
 
 REPO = Path(__file__).resolve().parents[1]
-QUICKSTART = REPO / 'configs' / 'quickstart' / 'mask-rcnn_vit-t-random_fpn_lsj-24e_shapes.py'
+QUICKSTART = REPO / 'configs' / 'quickstart' / 'mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py'
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from mmengine.runner import Runner
 from mmvitdet.engine.launch_config import load_launch_config
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / 'configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-24e_shapes.py'
+CONFIG = REPO / 'configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py'
 
 
 class _InterruptAtEpoch(Hook):

@@ -278,7 +278,7 @@ SHAPES_OPTIONS = [
 def test_local_sweep_resumes_and_skips(tmp_path):
     """A one-run grid on the quickstart: interrupted after epoch 1 of 2, resumed, then skipped as done."""
     grid = tmp_path / 'quick.py'
-    quickstart = REPO / 'configs' / 'quickstart' / 'mask-rcnn_vit-t-random_fpn_lsj-24e_shapes.py'
+    quickstart = REPO / 'configs' / 'quickstart' / 'mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py'
     grid.write_text(f"name = 'quick'\nconfig = '{quickstart}'\nstage = 1\nepochs = 2\n"
                     "search = dict(lr=[4e-4], weight_decay=[0.1], drop_path=[0.0])\n")
     root = tmp_path / 'sweeps'
