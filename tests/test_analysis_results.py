@@ -132,7 +132,7 @@ def test_real_run_is_read_as_finished_with_its_curve(real_run):
     assert run.status == 'finished', run.detail
     assert run.identity.init == 'random' and run.identity.size == 'T'
     assert run.identity.schedule == 2 and run.identity.by_epoch
-    assert run.identity.lr == pytest.approx(4e-4) and run.identity.variant == ''
+    assert run.identity.lr == pytest.approx(1e-3) and run.identity.variant == ''
     assert run.seed == 0
     assert [step for step, _, _ in run.curve] == [1, 2]  # validation after each epoch
     assert run.box is not None and 0.0 <= run.box <= 100.0
@@ -152,7 +152,7 @@ def test_main_table_puts_ours_beside_the_paper(real_run, tmp_path):
     sup = _row(table, 'supervised (IN1k)')
     assert sup[col['APbox L']] == '48.3' and sup[col['APbox L Δ']] == '-1.0'
     assert sup[col['APmask L Δ']] == '-1.0'
-    assert sup[col['run L']].startswith('2e lr 0.0004 wd 0.1 dp 0')
+    assert sup[col['run L']].startswith('2e lr 0.001 wd 0.1 dp 0')
     assert _row(table, 'BEiT')[col['APbox B paper']] == '49.8'
     latex = table.render('tex')
     assert r'\toprule' in latex and r'$\Delta$' in latex and 'supervised (IN1k)' in latex
