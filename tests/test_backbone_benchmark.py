@@ -1,5 +1,4 @@
 """The backbone benchmark: FLOP accounting (meta device, instant) and one real measurement."""
-import pytest
 import torch
 
 from mmvitdet.analysis.backbone_benchmark import (BenchResult, BenchSpec, build_backbone,

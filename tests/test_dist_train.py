@@ -43,7 +43,6 @@ def tiny_shapes_options(root):
     return opts
 
 
-@pytest.mark.slow  # two processes of the quickstart detector: ~1 minute on 2 cores
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU path (gloo backend, SyncBN -> BN)')
 def test_dist_train_two_cpu_processes_quickstart(tmp_path):
     work_dir = tmp_path / 'wd'
