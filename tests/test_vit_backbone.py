@@ -231,3 +231,34 @@ def test_input_with_wrong_channel_count_is_refused():
     model = ViT(arch=TINY, img_size=64)
     with pytest.raises(ValueError, match=r'in_channels=3.*\(1, 1, 64, 64\)'):
         model(torch.randn(1, 1, 64, 64))
+
+
+def test_autocast_casts_the_shared_bias_once_and_stays_finite():
+    """Mixed precision (bf16 autocast on CPU; fp16 on GPU runs the same code)."""
+    model = ViT(arch=TINY, img_size=128, window_size=4,
+                global_attn_indices=(1, 3), use_rel_pos_bias='shared',
+                rel_pos_zero_init=False).train()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        outs = model(torch.randn(2, 3, 128, 128))
+        window_bias, global_bias = model._shared_biases((8, 8), torch.bfloat16)
+    # the residual stream stays fp32 (fp32 + bf16 promotes), the matmuls run in bf16
+    assert all(torch.isfinite(o).all() for o in outs)
+    assert window_bias.dtype == global_bias.dtype == torch.bfloat16
+    sum(o.float().mean() for o in outs).backward()
+    grad = model.rel_pos_bias_global.relative_position_bias_table.grad
+    assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')
+def test_cuda_fp16_autocast_matches_fp32():
+    torch.manual_seed(0)
+    model = ViT(arch=TINY, img_size=128, window_size=4, global_attn_indices=(1, 3),
+                use_rel_pos_bias='shared', rel_pos_zero_init=False).cuda().eval()
+    x = torch.randn(2, 3, 128, 128, device='cuda')
+    with torch.no_grad():
+        ref = model(x)
+        with torch.autocast('cuda', dtype=torch.float16):
+            half = model(x)
+    for a, b in zip(ref, half):
+        torch.testing.assert_close(b.float(), a, rtol=2e-2, atol=2e-2)
