@@ -45,7 +45,8 @@ def main(argv=None):
     from mmdet.utils import setup_cache_size_limit_of_dynamo
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
-    from mmvitdet.engine.launch_config import init_cpu_distributed, load_launch_config
+    from mmvitdet.engine.launch_config import (init_cpu_distributed, load_launch_config,
+                                               shutdown_distributed)
 
     setup_cache_size_limit_of_dynamo()
     cfg = load_launch_config(args.config, args.cfg_options, args.work_dir, args.launcher)
@@ -58,6 +59,7 @@ def main(argv=None):
     if args.out is not None:
         runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
     runner.test()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

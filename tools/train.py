@@ -44,7 +44,8 @@ def main(argv=None):
     from mmdet.utils import setup_cache_size_limit_of_dynamo
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
-    from mmvitdet.engine.launch_config import init_cpu_distributed, load_launch_config
+    from mmvitdet.engine.launch_config import (init_cpu_distributed, load_launch_config,
+                                               shutdown_distributed)
 
     setup_cache_size_limit_of_dynamo()
     cfg = load_launch_config(args.config, args.cfg_options, args.work_dir, args.launcher)
@@ -70,6 +71,7 @@ def main(argv=None):
     init_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

@@ -110,3 +110,15 @@ def init_cpu_distributed(cfg: Config) -> None:
     torch.distributed.init_process_group(backend='gloo', **kwargs)
     print_log(f'no CUDA: started the gloo process group (rank {torch.distributed.get_rank()} of '
               f'{torch.distributed.get_world_size()})', logger='current')
+
+
+def shutdown_distributed() -> None:
+    """Wait for every rank, then destroy the process group before the interpreter exits.
+
+    Left to interpreter teardown, gloo's worker threads can be destroyed while joinable and a
+    rank that finished first aborts ("terminate called without an active exception", SIGABRT),
+    which fails the whole torchrun job after a successful run.
+    """
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
