@@ -6,14 +6,13 @@ them alike; the reported time is the median over rounds of each round's median.
 """
 import json
 import statistics
-import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional
 
 import torch
 
-from .measure import count_flops, peak_memory, time_calls
+from .measure import count_flops, peak_memory, run_in_fresh_process, time_calls
 
 VARIANTS = {
     # name: (implementation, ViT overrides)
@@ -118,11 +117,8 @@ def count_variant_flops(spec: BenchSpec) -> int:
 
 
 def run_subprocess(spec: BenchSpec) -> Dict[str, float]:
-    cmd = [sys.executable, '-m', 'mmvitdet.analysis.backbone_benchmark', json.dumps(asdict(spec))]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f'benchmark of {spec.variant} failed:\n{proc.stderr[-3000:]}')
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_in_fresh_process('mmvitdet.analysis.backbone_benchmark', asdict(spec),
+                                f'benchmark of {spec.variant}')
 
 
 def run_benchmark(specs: List[BenchSpec], rounds: int, log=print) -> List[BenchResult]:

@@ -9,14 +9,13 @@ interleaved over rounds so a noisy machine slows all of them alike; times are me
 """
 import json
 import statistics
-import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional
 
 import torch
 
-from .measure import count_flops, peak_memory, time_calls
+from .measure import count_flops, peak_memory, run_in_fresh_process, time_calls
 
 MODES = ('train', 'infer')
 
@@ -161,12 +160,8 @@ def measure_in_process(spec: CostSpec) -> Dict[str, float]:
 
 
 def run_subprocess(spec: CostSpec) -> Dict[str, float]:
-    cmd = [sys.executable, '-m', 'mmvitdet.analysis.cost_benchmark', json.dumps(asdict(spec))]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f'cost benchmark of {spec.config} ({spec.mode}) failed '
-                           f'(exit {proc.returncode}):\n{proc.stderr[-3000:]}')
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_in_fresh_process('mmvitdet.analysis.cost_benchmark', asdict(spec),
+                                f'cost benchmark of {spec.config} ({spec.mode})')
 
 
 @dataclass

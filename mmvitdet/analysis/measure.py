@@ -3,12 +3,15 @@
 Timings are medians over repeated runs (these machines are noisy); peak memory on CPU is the
 growth of the resident set of a fresh process, on CUDA the allocator's peak.
 """
+import json
 import os
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
-from typing import Callable, Dict, List
+from typing import Any, Callable, Dict, List
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -80,3 +83,15 @@ def matmul_rate(device: torch.device, dtype: torch.dtype = torch.float32,
     b = torch.randn(size, size, device=device, dtype=dtype)
     times = time_calls(lambda: torch.mm(a, b), device, warmup=2, iters=iters)
     return 2 * size**3 / statistics.median(times)
+
+
+def run_in_fresh_process(module: str, spec: Dict[str, Any], label: str) -> Dict[str, Any]:
+    """Run ``python -m module '<spec as json>'`` and return the json its last stdout line prints.
+
+    A fresh process per measurement keeps CPU peak memory (see :func:`peak_memory`) its own.
+    """
+    cmd = [sys.executable, '-m', module, json.dumps(spec)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f'{label} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}')
+    return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -1,9 +1,10 @@
 """What a run's work_dir says: its evaluations and whether it finished."""
 import glob
-import json
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
+
+from ..analysis.workdir import read_work_dir
 
 METRIC = 'coco/bbox_mAP'
 
@@ -22,48 +23,20 @@ class RunState:
         return max((v for _, v in self.evals), default=None)
 
 
-def _json_records(path: str):
-    """Dicts of a json-lines file (mmengine scalars / json logs) or of a one-object json file."""
-    try:
-        with open(path) as f:
-            text = f.read()
-    except OSError:
-        return
-    try:
-        obj = json.loads(text)
-        if isinstance(obj, dict):
-            yield obj
-            return
-    except ValueError:
-        pass
-    for line in text.splitlines():
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            continue  # a line cut by an interruption
-        if isinstance(obj, dict):
-            yield obj
-
-
 def read_metrics(work_dir: str, metric: str = METRIC) -> List[Tuple[Optional[int], float]]:
     """Every logged value of ``metric`` under ``work_dir`` (all restarts), de-duplicated.
 
-    Validation during training is read from ``<timestamp>/vis_data/scalars.json``
-    (step = epoch); a ``tools/test.py`` result from ``<timestamp>/<timestamp>.json``
-    (epoch None). The json log of a training run repeats its scalars and is skipped.
+    Read with :func:`mmvitdet.analysis.workdir.read_work_dir`: validation during
+    training (step = epoch) and ``tools/test.py`` results (epoch None); lines cut
+    by an interruption are skipped.
     """
+    if not osp.isdir(work_dir):
+        return []
     found = set()
-    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        for rec in _json_records(path):
-            if metric in rec:
-                found.add((rec.get('step'), float(rec[metric])))
-    for path in sorted(glob.glob(osp.join(work_dir, '*', '*.json'))):
-        stamp = osp.basename(osp.dirname(path))
-        if osp.basename(path) != f'{stamp}.json':
-            continue
-        for rec in _json_records(path):
-            if metric in rec and 'step' not in rec:
-                found.add((None, float(rec[metric])))
+    for launch in read_work_dir(work_dir).launches:
+        found.update((rec.get('step'), float(rec[metric])) for rec in launch.val if metric in rec)
+        if launch.test and metric in launch.test:
+            found.add((None, float(launch.test[metric])))
     return sorted(found, key=lambda e: (e[0] is None, e[0] or 0, e[1]))
 
 
