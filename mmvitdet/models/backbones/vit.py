@@ -11,6 +11,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
+from mmengine.utils import to_2tuple
 from mmpretrain.models.utils import resize_pos_embed
 from torch.utils.checkpoint import checkpoint
 
@@ -25,10 +26,6 @@ ARCH_SETTINGS: Dict[str, dict] = {
     'huge': dict(embed_dims=1280, num_layers=32, num_heads=16, mlp_ratio=4),
 }
 REL_POS_MODES = (False, 'shared', 'per_block')
-
-
-def _pair(v) -> Tuple[int, int]:
-    return (v, v) if isinstance(v, int) else tuple(v)
 
 
 def default_quarter_indices(num_layers: int) -> Tuple[int, ...]:
@@ -159,10 +156,10 @@ class ViT(BaseModule):
 
         self.patch_size = patch_size
         self.in_channels = in_channels
-        self.img_size = _pair(img_size)
+        self.img_size = tuple(to_2tuple(img_size))
         self.grid_size = tuple(math.ceil(s / patch_size) for s in self.img_size)
         self.pretrain_grid_size = tuple(
-            s // patch_size for s in _pair(pretrain_img_size))
+            s // patch_size for s in to_2tuple(pretrain_img_size))
         self.window_size = window_size
         self.use_rel_pos_bias = use_rel_pos_bias
         self.with_cp = with_cp
