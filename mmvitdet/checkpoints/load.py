@@ -14,13 +14,14 @@ from ..engine.checkpoint_loading import load_checkpoint_file
 from .converted import ConvertedCheckpoint
 from .detect import FORMATS, detect_format, unwrap_state_dict
 from .errors import CheckpointError
+from .patch_embed_resize import PATCH_EMBED_RESIZE_METHODS
 from .rel_pos_resize import RESIZE_METHODS
 from .report import LoadReport
 from .standardize import standardize
 
 # Keys a ViT ``init_cfg=dict(type='Pretrained', ...)`` may carry.
 PRETRAINED_CFG_KEYS = ('type', 'checkpoint', 'format', 'rel_pos_resize',
-                       'discard', 'map_location')
+                       'discard', 'map_location', 'patch_embed_resize')
 URL_PREFIXES = ('http://', 'https://')
 
 
@@ -91,8 +92,12 @@ def load_pretrained(model: nn.Module,
                     rel_pos_resize: str = 'geometric',
                     discard: Iterable[str] = (),
                     map_location='cpu',
-                    logger: Optional[MMLogger] = None) -> LoadReport:
+                    logger: Optional[MMLogger] = None,
+                    patch_embed_resize: Optional[str] = None) -> LoadReport:
     """Convert ``checkpoint`` and load it into the ViT ``model`` (strict).
+
+    ``patch_embed_resize`` ('pinv' | 'bilinear', default None: the patch
+    sizes must agree) resizes the file's patch kernel to the model's.
 
     The report is logged (mmengine's current logger unless ``logger``) and
     returned. Any mismatch raises :class:`CheckpointError` before the model is
@@ -102,8 +107,14 @@ def load_pretrained(model: nn.Module,
         raise CheckpointError(
             f'rel_pos_resize={rel_pos_resize!r} is unknown: choose one of '
             f'{RESIZE_METHODS}.')
+    if patch_embed_resize not in (None, *PATCH_EMBED_RESIZE_METHODS):
+        raise CheckpointError(
+            f'{checkpoint}: patch_embed_resize={patch_embed_resize!r} is '
+            f'unknown: choose one of {PATCH_EMBED_RESIZE_METHODS}, or leave '
+            'it out to require the model\'s patch size in the file.')
     ckpt = read_checkpoint(checkpoint, format, discard, map_location)
-    state, report = standardize(ckpt, model, rel_pos_resize)
+    state, report = standardize(ckpt, model, rel_pos_resize,
+                                patch_embed_resize)
     model.load_state_dict(state, strict=True)
     print_log(report.to_text(), logger=logger or 'current')
     return report

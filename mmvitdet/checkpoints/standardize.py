@@ -18,7 +18,7 @@ The paper gives every detector both absolute embeddings and relative biases:
   agree; every disagreement is an error naming the file and the fix.
 """
 from collections import OrderedDict
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -26,6 +26,7 @@ from mmpretrain.models.utils import resize_pos_embed
 
 from .converted import REL_SHARED, ConvertedCheckpoint, RelTable
 from .errors import CheckpointError
+from .patch_embed_resize import resize_checkpoint_patch_embed
 from .rel_pos_resize import resize_rel_pos_table
 from .report import LoadReport
 
@@ -76,7 +77,9 @@ def check_architecture(ckpt: ConvertedCheckpoint, model: nn.Module) -> None:
     if (ph, pw) != (model.patch_size, model.patch_size):
         raise CheckpointError(
             f'{path}: checkpoint patch size is {ph}x{pw} ({pe_src}) but the '
-            f'model has patch_size={model.patch_size}: set patch_size={ph}.')
+            f'model has patch_size={model.patch_size}: set patch_size={ph}, '
+            'or keep it and add patch_embed_resize=\'pinv\' to the '
+            'Pretrained init_cfg to resize the kernel at load.')
     if in_ch != model.in_channels:
         raise CheckpointError(
             f'{path}: checkpoint takes {in_ch}-channel images ({pe_src}) but '
@@ -270,7 +273,8 @@ def _rel_pos_tables(ckpt, model, target, state, report, method) -> None:
 
 
 def standardize(ckpt: ConvertedCheckpoint, model: nn.Module,
-                rel_pos_resize: str = 'geometric'
+                rel_pos_resize: str = 'geometric',
+                patch_embed_resize: Optional[str] = None
                 ) -> Tuple['OrderedDict[str, torch.Tensor]', LoadReport]:
     """Build the complete state dict of ``model`` from ``ckpt``.
 
@@ -278,11 +282,18 @@ def standardize(ckpt: ConvertedCheckpoint, model: nn.Module,
         ckpt: weights read by a format module.
         model: a ``ViT``; only its structure is read.
         rel_pos_resize: 'geometric' or 'bicubic', see rel_pos_resize.py.
+        patch_embed_resize: None (patch sizes must agree), 'pinv' or
+            'bilinear': resize the file's patch kernel to the model's
+            (patch_embed_resize.py).
 
     Returns:
         (state dict with every key of ``model``, LoadReport).
     """
     report = LoadReport(ckpt.path, ckpt.format, dropped=list(ckpt.dropped))
+    patch_row = resize_checkpoint_patch_embed(ckpt, model.patch_size,
+                                              patch_embed_resize)
+    if patch_row is not None:
+        report.resized.append(patch_row)
     check_architecture(ckpt, model)
     check_layer_scale(ckpt, model)
     check_qkv_bias(ckpt, model)
@@ -304,7 +315,8 @@ def standardize(ckpt: ConvertedCheckpoint, model: nn.Module,
                 f'{list(target[key].shape)}: the checkpoint and the backbone '
                 'config describe different architectures.')
         state[key] = value
-        report.loaded.append((key, tuple(value.shape)))
+        if patch_row is None or key != patch_row[0]:
+            report.loaded.append((key, tuple(value.shape)))
     missing = [k for k in target if k not in state]
     if unexpected or missing:
         parts = []
