@@ -52,8 +52,10 @@ def test_cost_config_on_cpu_drops_amp_and_sets_score_threshold():
     assert 'model.test_cfg.rcnn.score_thr: 0.05 -> 0.0' in changes
     kept, _ = load_cost_config(CostSpec(MAE_B, device='cpu', score_thr=None))
     assert kept.model.test_cfg.rcnn.score_thr == 0.05
-    with pytest.raises(ValueError, match='--amp'):
-        load_cost_config(CostSpec(MAE_B, device='cpu', amp=True))
+    # --amp on CPU falls back to fp32 as tools/train.py does, instead of stopping
+    cfg, changes = load_cost_config(CostSpec(MAE_B, device='cpu', amp=True))
+    assert cfg.optim_wrapper.type == 'OptimWrapper'
+    assert 'optim_wrapper: AmpOptimWrapper -> OptimWrapper (fp32, no CUDA)' in changes
 
 
 def test_synthetic_batch_masks_lie_in_their_boxes():

@@ -139,3 +139,18 @@ def test_adapt_to_cpu_replaces_sync_bn_everywhere():
     assert cfg.sync_bn is None
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert cfg.model_wrapper_cfg.device_ids is None
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='the fp32 fallback is for machines without CUDA')
+def test_train_tool_amp_without_cuda_trains_in_fp32(toy_config, tmp_path, monkeypatch):
+    logged = []
+    monkeypatch.setattr('mmvitdet.engine.launch_config.print_log', lambda msg, **kw: logged.append(msg))
+    cfg = load_launch_config(str(toy_config), amp=True)
+    assert cfg.optim_wrapper.type == 'OptimWrapper' and 'loss_scale' not in cfg.optim_wrapper
+    assert [m for m in logged if 'AmpOptimWrapper -> OptimWrapper (fp32)' in m] == [
+        'no CUDA: optim_wrapper: AmpOptimWrapper -> OptimWrapper (fp32); mixed precision (--amp, the paper '
+        'configs) needs a GPU']
+    # the tool itself trains instead of stopping at mmengine's "AmpOptimWrapper needs CUDA" assertion
+    _load_tool('train').main([str(toy_config), '--amp', '--work-dir', str(tmp_path / 'amp'),
+                              '--cfg-options', 'train_cfg.max_iters=1'])
+    assert (tmp_path / 'amp' / 'iter_1.pth').is_file()

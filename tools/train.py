@@ -48,11 +48,8 @@ def main(argv=None):
                                                shutdown_distributed)
 
     setup_cache_size_limit_of_dynamo()
-    cfg = load_launch_config(args.config, args.cfg_options, args.work_dir, args.launcher)
-
-    if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
+    # --amp: AmpOptimWrapper; without CUDA the config falls back to fp32 (one log line)
+    cfg = load_launch_config(args.config, args.cfg_options, args.work_dir, args.launcher, amp=args.amp)
 
     if args.auto_scale_lr:
         if 'enable' in cfg.get('auto_scale_lr', {}) and 'base_batch_size' in cfg.auto_scale_lr:

@@ -29,8 +29,9 @@ class CostSpec:
     detections through the mask head, as a trained model does on COCO (a randomly
     initialized one scores below the usual 0.05 and would skip the mask head); None keeps
     the config's. ``amp``: None trains with the config's optim wrapper (AMP in the paper's
-    configs; fp32 on CPU, where mmengine's AmpOptimWrapper does not run) and infers in fp32;
-    True / False force mixed precision (fp16 autocast) on or off for both.
+    configs) and infers in fp32; True / False force mixed precision (fp16 autocast) on or
+    off for both. On CPU training is fp32 whatever ``amp`` says, as in tools/train.py
+    (mmengine's AmpOptimWrapper needs CUDA).
     """
     config: str
     mode: str = 'train'
@@ -57,6 +58,7 @@ def load_cost_config(spec: CostSpec):
     """
     from mmengine.config import Config
 
+    from ..engine.launch_config import amp_to_fp32
     from .input_size import configured_input_size, rewrite_input_size
     cfg = Config.fromfile(spec.config)
     if spec.cfg_options:
@@ -67,14 +69,11 @@ def load_cost_config(spec: CostSpec):
     configured_input_size(cfg, spec.config)
     wrapper = cfg.optim_wrapper
     on_cpu = torch.device(spec.device).type == 'cpu'
-    if spec.amp and on_cpu:
-        raise ValueError("--amp: mmengine's AmpOptimWrapper needs a GPU; drop --amp on CPU.")
-    if wrapper.get('type') == AMP_WRAPPER and (on_cpu or spec.amp is False):
-        wrapper.type = 'OptimWrapper'
-        for key in ('loss_scale', 'dtype'):
-            wrapper.pop(key, None)
-        changes.append(f'optim_wrapper: {AMP_WRAPPER} -> OptimWrapper (fp32'
-                       f'{", no CUDA" if on_cpu else ", --no-amp"})')
+    if on_cpu or spec.amp is False:
+        # the launch tools' fallback: mmengine's AmpOptimWrapper needs CUDA
+        change = amp_to_fp32(cfg)
+        if change is not None:
+            changes.append(change[:-1] + (', no CUDA)' if on_cpu else ', --no-amp)'))
     elif spec.amp and wrapper.get('type') != AMP_WRAPPER:
         changes.append(f'optim_wrapper: {wrapper.get("type")} -> {AMP_WRAPPER} (--amp)')
         wrapper.type = AMP_WRAPPER
@@ -122,9 +121,11 @@ def _train_step_fn(model, cfg, batch: dict):
 def _infer_step_fn(model, spec: CostSpec, batch: dict):
     from .synthetic_batch import clone_batch
     model.eval()
+    device_type = torch.device(spec.device).type
     def step():
-        with torch.no_grad(), torch.autocast(torch.device(spec.device).type,
-                                             dtype=torch.float16, enabled=bool(spec.amp)):
+        # fp32 on CPU, like training (see CostSpec.amp)
+        with torch.no_grad(), torch.autocast(device_type, dtype=torch.float16,
+                                             enabled=bool(spec.amp) and device_type == 'cuda'):
             model.test_step(clone_batch(batch))
 
     return step

@@ -2,8 +2,8 @@
 
 mmdet 3.3 keeps this logic inside its tools/ scripts, which it does not install as a package, hence this module.
 On a machine without CUDA, mmengine 0.10.7 would pick the nccl backend, call ``torch.cuda.set_device`` while
-initializing a distributed run and give DDP ``device_ids``, and SyncBN has no CPU kernel: :func:`adapt_to_cpu`
-switches to gloo, plain DDP and BN, logging each change.
+initializing a distributed run and give DDP ``device_ids``, SyncBN has no CPU kernel, and ``AmpOptimWrapper`` asserts
+that CUDA is present: :func:`adapt_to_cpu` switches to gloo, plain DDP, BN and fp32, logging each change.
 """
 import datetime
 import os
@@ -15,16 +15,19 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 SYNC_BN_TYPES = ('SyncBN', 'MMSyncBN', 'SyncBatchNorm', torch.nn.SyncBatchNorm)
+AMP_OPTIM_WRAPPER = 'AmpOptimWrapper'
 
 
 def load_launch_config(config: str,
                        cfg_options: Optional[dict] = None,
                        work_dir: Optional[str] = None,
-                       launcher: str = 'none') -> Config:
+                       launcher: str = 'none',
+                       amp: bool = False) -> Config:
     """Load ``config`` like mmdet's tools do.
 
     ``--cfg-options`` are merged; ``work_dir`` comes from the command line, else the config, else
-    ``./work_dirs/<config file stem>``. On a machine without CUDA the config is passed through :func:`adapt_to_cpu`.
+    ``./work_dirs/<config file stem>``; ``amp`` (``--amp``) selects mmengine's ``AmpOptimWrapper`` with a dynamic
+    loss scale. On a machine without CUDA the config is passed through :func:`adapt_to_cpu` (fp32, gloo, BN).
     """
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file {config} does not exist (give the path of a .py config, e.g. '
@@ -37,6 +40,9 @@ def load_launch_config(config: str,
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    if amp:
+        cfg.optim_wrapper.type = AMP_OPTIM_WRAPPER
+        cfg.optim_wrapper.loss_scale = 'dynamic'
     if not torch.cuda.is_available():
         adapt_to_cpu(cfg)
     return cfg
@@ -55,8 +61,26 @@ def _replace_sync_bn(node: Any, path: str, changed: List[str]) -> None:
             _replace_sync_bn(value, f'{path}[{i}]', changed)
 
 
+def amp_to_fp32(cfg: Config) -> Optional[str]:
+    """Replace an ``AmpOptimWrapper`` by a plain (fp32) ``OptimWrapper`` in place.
+
+    Returns the change as text, or None when ``cfg.optim_wrapper`` is not mixed precision.
+    """
+    wrapper = cfg.get('optim_wrapper', None)
+    if wrapper is None or wrapper.get('type') != AMP_OPTIM_WRAPPER:
+        return None
+    wrapper.type = 'OptimWrapper'
+    for key in ('loss_scale', 'dtype', 'use_fsdp'):
+        wrapper.pop(key, None)
+    return f'optim_wrapper: {AMP_OPTIM_WRAPPER} -> OptimWrapper (fp32)'
+
+
 def adapt_to_cpu(cfg: Config) -> Config:
-    """Make ``cfg`` runnable without CUDA (in place): gloo backend, SyncBN -> BN, DDP without ``device_ids``."""
+    """Make ``cfg`` runnable without CUDA (in place): gloo backend, SyncBN -> BN, DDP without ``device_ids``, and
+    fp32 instead of mixed precision (mmengine's ``AmpOptimWrapper`` needs CUDA)."""
+    change = amp_to_fp32(cfg)
+    if change is not None:
+        print_log(f'no CUDA: {change}; mixed precision (--amp, the paper configs) needs a GPU', logger='current')
     if cfg.get('env_cfg', None) is None:
         cfg.env_cfg = dict()
     if cfg.env_cfg.get('dist_cfg', None) is None:
