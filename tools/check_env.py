@@ -46,13 +46,15 @@ def check_mmcv():
 
 
 def check_stack():
-    """The pinned OpenMMLab stack, the rest of requirements.txt and the editable mmvitdet of THIS checkout."""
+    """The pinned OpenMMLab stack, requirements(-test).txt and the editable mmvitdet of THIS checkout."""
     try:
         from packaging.requirements import Requirement
     except ImportError:
         return 'packaging not installed'
-    with open(os.path.join(REPO, 'requirements.txt')) as f:
-        lines = [line.split('#', 1)[0].strip() for line in f]
+    lines = []
+    for name in ('requirements.txt', 'requirements-test.txt'):
+        with open(os.path.join(REPO, name)) as f:
+            lines += [line.split('#', 1)[0].strip() for line in f]
     problems = []
     for line in OPENMMLAB_PINS + [line for line in lines if line and not line.startswith('-')]:
         req = Requirement(line)
@@ -74,7 +76,7 @@ def check_stack():
     where = os.path.realpath(os.path.dirname(mmvitdet.__file__))
     if not where.startswith(os.path.realpath(REPO) + os.sep):
         return f'mmvitdet is imported from {where}, not from this checkout {REPO}'
-    print('mmengine, mmdet, mmpretrain, mmvitdet (editable) and requirements.txt: ok')
+    print('mmengine, mmdet, mmpretrain, mmvitdet (editable), requirements.txt and requirements-test.txt: ok')
 
 
 CHECKS = dict(torch=check_torch, mmcv=check_mmcv, stack=check_stack)

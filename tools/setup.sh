@@ -156,6 +156,8 @@ fi
 # ---------------------------------------------------------------- 3. OpenMMLab stack, requirements, mmvitdet
 say "installing mmengine, mmdet, mmpretrain, requirements.txt and mmvitdet (editable)"
 pip_install mmengine==0.10.7 mmdet==3.3.0 mmpretrain==1.2.0 -r requirements.txt
+# Test-only references (timm, transformers) for the checkpoint-layout tests; see the pins explained there.
+pip_install -r requirements-test.txt
 pip_install --no-build-isolation --no-deps -e .
 
 # ---------------------------------------------------------------- verify
