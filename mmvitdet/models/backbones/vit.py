@@ -93,10 +93,17 @@ class ViT(BaseModule):
         layer_scale_init_value: None, or BEiT's gamma initial value.
         drop_path_rate: stochastic depth, increasing linearly over depth.
         norm_eps: LayerNorm epsilon (1e-6 as in pre-training).
+        pre_norm: a LayerNorm (``norm_pre``) after patch + position embedding,
+            before the first block (CLIP's ``ln_pre``).
+        patch_bias: the patch projection has a bias (CLIP's has none).
+        act_cfg: MLP activation: dict(type='GELU') (exact, the default),
+            dict(type='GELU', approximate='tanh') (SigLIP) or
+            dict(type='QuickGELU') (OpenAI CLIP, x * sigmoid(1.702 x)).
         with_cp: activation checkpointing per block (saves memory, costs a
             second forward of each block in backward).
         frozen_stages: -1 trains everything; k >= 0 freezes the patch
-            embedding, the abs position embedding and the first k blocks.
+            embedding, the abs position embedding, the pre-norm and the
+            first k blocks.
 
     Forward: [B, 3, H, W] images -> tuple of [B, C, ceil(H/16), ceil(W/16)]
     maps, one per out index (block outputs, no final norm).
@@ -118,6 +125,9 @@ class ViT(BaseModule):
                  layer_scale_init_value: Optional[float] = None,
                  drop_path_rate: float = 0.,
                  norm_eps: float = 1e-6,
+                 pre_norm: bool = False,
+                 patch_bias: bool = True,
+                 act_cfg: Optional[dict] = None,
                  with_cp: bool = False,
                  frozen_stages: int = -1,
                  init_cfg: Optional[dict] = None):
@@ -165,13 +175,17 @@ class ViT(BaseModule):
         self.with_cp = with_cp
         self.frozen_stages = frozen_stages
 
-        self.patch_embed = PatchEmbed(patch_size, in_channels, self.embed_dims)
+        self.patch_embed = PatchEmbed(patch_size, in_channels, self.embed_dims,
+                                      bias=patch_bias)
         if use_abs_pos_embed:
             num_pos = self.pretrain_grid_size[0] * self.pretrain_grid_size[1]
             self.pos_embed = nn.Parameter(
                 torch.zeros(1, num_pos, self.embed_dims))
         else:
             self.pos_embed = None
+        self.norm_pre = (nn.LayerNorm(self.embed_dims, eps=norm_eps)
+                         if pre_norm else None)
+        self.act_cfg = dict(type='GELU') if act_cfg is None else dict(act_cfg)
 
         has_global = len(self.global_attn_indices) > 0
         has_window = len(self.global_attn_indices) < self.num_layers
@@ -207,7 +221,8 @@ class ViT(BaseModule):
                     drop_path=dpr[i],
                     layer_scale_init_value=layer_scale_init_value,
                     norm_eps=norm_eps,
-                    rel_pos_bias=per_block))
+                    rel_pos_bias=per_block,
+                    act_cfg=self.act_cfg))
         self.reset_parameters()
         self._freeze_stages()
 
@@ -259,6 +274,8 @@ class ViT(BaseModule):
         if self.frozen_stages < 0:
             return
         frozen = [self.patch_embed] + list(self.blocks[:self.frozen_stages])
+        if self.norm_pre is not None:
+            frozen.append(self.norm_pre)
         for m in frozen:
             m.eval()
             for p in m.parameters():
@@ -298,6 +315,8 @@ class ViT(BaseModule):
         grid_hw = tuple(x.shape[1:3])
         if self.pos_embed is not None:
             x = x + self.abs_pos_embed(grid_hw)
+        if self.norm_pre is not None:
+            x = self.norm_pre(x)
         # Cast the shared bias once to the autocast dtype, not in every block.
         dev = x.device.type
         autocast = (torch.amp.is_autocast_available(dev)
@@ -319,7 +338,8 @@ class ViT(BaseModule):
     def get_layer_depth(self, param_name: str, prefix: str = '') -> Tuple[int, int]:
         """Depth of a parameter for layer-wise lr decay (ViTDet).
 
-        Patch/position embeddings and shared relative tables are layer 0,
+        Patch/position embeddings, the pre-norm and shared relative tables
+        are layer 0,
         block i is layer i + 1, anything else is the last layer.
 
         Returns:
@@ -329,7 +349,8 @@ class ViT(BaseModule):
         if not param_name.startswith(prefix):
             return max_id - 1, max_id
         name = param_name[len(prefix):]
-        if name.startswith(('patch_embed', 'pos_embed', 'rel_pos_bias_')):
+        if name.startswith(('patch_embed', 'pos_embed', 'norm_pre',
+                            'rel_pos_bias_')):
             return 0, max_id
         if name.startswith('blocks.'):
             return int(name.split('.')[1]) + 1, max_id

@@ -13,14 +13,16 @@ class PatchEmbed(nn.Module):
         patch_size: side of a patch in pixels.
         in_channels: image channels.
         embed_dims: token width.
+        bias: whether the conv has a bias (OpenAI CLIP's ``conv1`` has none).
     """
 
     def __init__(self, patch_size: int = 16, in_channels: int = 3,
-                 embed_dims: int = 768):
+                 embed_dims: int = 768, bias: bool = True):
         super().__init__()
         self.patch_size = patch_size
         self.in_channels = in_channels
-        self.proj = nn.Conv2d(in_channels, embed_dims, patch_size, patch_size)
+        self.proj = nn.Conv2d(in_channels, embed_dims, patch_size, patch_size,
+                              bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[B, C, H, W] image -> [B, ceil(H/p), ceil(W/p), embed_dims] tokens."""

@@ -5,17 +5,25 @@ import torch
 import torch.nn as nn
 from mmcv.cnn.bricks import DropPath
 
+from .activation import build_activation_layer
 from .attention import Attention
 from .window import window_partition, window_unpartition
 
 
 class Mlp(nn.Module):
-    """fc1 -> GELU -> fc2 (names as in timm/MAE/BEiT checkpoints)."""
+    """fc1 -> activation -> fc2 (names as in timm/MAE/BEiT checkpoints).
 
-    def __init__(self, embed_dims: int, hidden_dims: int):
+    ``act_cfg`` is built with mmcv's ``build_activation_layer``: GELU (exact)
+    by default, ``dict(type='GELU', approximate='tanh')`` or
+    ``dict(type='QuickGELU')``.
+    """
+
+    def __init__(self, embed_dims: int, hidden_dims: int,
+                 act_cfg: Optional[dict] = None):
         super().__init__()
         self.fc1 = nn.Linear(embed_dims, hidden_dims)
-        self.act = nn.GELU()
+        self.act = build_activation_layer(
+            dict(type='GELU') if act_cfg is None else dict(act_cfg))
         self.fc2 = nn.Linear(hidden_dims, embed_dims)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -34,6 +42,7 @@ class TransformerBlock(nn.Module):
             value of the per-channel gammas (BEiT's ``gamma_1``/``gamma_2``).
         norm_eps: LayerNorm epsilon (1e-6 in every pre-training recipe used).
         rel_pos_bias: optional per-block ``RelativePositionBias``.
+        act_cfg: MLP activation, see :class:`Mlp`.
     """
 
     def __init__(self,
@@ -45,14 +54,15 @@ class TransformerBlock(nn.Module):
                  drop_path: float = 0.,
                  layer_scale_init_value: Optional[float] = None,
                  norm_eps: float = 1e-6,
-                 rel_pos_bias: Optional[nn.Module] = None):
+                 rel_pos_bias: Optional[nn.Module] = None,
+                 act_cfg: Optional[dict] = None):
         super().__init__()
         self.window_size = window_size
         self.norm1 = nn.LayerNorm(embed_dims, eps=norm_eps)
         self.attn = Attention(embed_dims, num_heads, qkv_bias, rel_pos_bias)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = nn.LayerNorm(embed_dims, eps=norm_eps)
-        self.mlp = Mlp(embed_dims, int(embed_dims * mlp_ratio))
+        self.mlp = Mlp(embed_dims, int(embed_dims * mlp_ratio), act_cfg)
         if layer_scale_init_value is not None:
             self.gamma_1 = nn.Parameter(
                 torch.full((embed_dims, ), float(layer_scale_init_value)))
