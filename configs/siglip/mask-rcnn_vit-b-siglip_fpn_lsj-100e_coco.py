@@ -1,0 +1,58 @@
+# The paper's Mask R-CNN (Li et al. 2021) with the image tower of SigLIP
+# ViT-B/16 (Zhai et al. 2023, sigmoid image-text loss, WebLI). Beyond the
+# paper: no published result for this detector.
+#
+# Checkpoint: the Hugging Face model folder google/siglip-base-patch16-224
+# (config.json + model.safetensors, SiglipModel; https://huggingface.co/google/siglip-base-patch16-224),
+# the official port of https://github.com/google-research/big_vision, placed
+# as the folder siglip-base-patch16-224/ in the one named by
+# MMVITDET_CHECKPOINTS (default checkpoints/), or set
+# model.backbone.init_cfg.checkpoint=PATH with --cfg-options. The text tower
+# and the attention-pooling head (vision_model.head) are dropped at load.
+# This is the 224-px B/16 (14x14 grid); the 256/384/512-px B/16 releases need
+# pretrain_img_size and window_size set to their grid.
+#
+# Hyper-parameters: the paper gives none for SigLIP. lr / wd / drop path are
+# the centre of the paper's protocol (configs/grids/siglip_vit-b_stage1.py);
+# run the grid to tune them.
+_base_ = [
+    '../_base_/models/mask-rcnn_vit-b_fpn.py',
+    '../_base_/datasets/coco_instance_lsj-1024.py',
+    # paper: pre-trained inits overfit past ~100 epochs (100 here, inferred)
+    '../_base_/schedules/lsj-100e_adamw-cosine.py',
+    '../_base_/default_runtime.py',
+]
+checkpoint_dir = '{{$MMVITDET_CHECKPOINTS:checkpoints}}/'
+
+model = dict(
+    # SigLIP maps RGB pixels to [-1, 1]: mean = std = 0.5 (the release's
+    # preprocessor_config.json, image_mean / image_std), times 255.
+    data_preprocessor=dict(mean=[127.5] * 3, std=[127.5] * 3),
+    backbone=dict(
+        patch_size=16,
+        pretrain_img_size=224,  # this release pre-trains at 224: 14x14 grid
+        window_size=14,  # paper's rule: window = pre-training grid
+        # SigLIP's vision tower (big_vision models/vit.py; transformers
+        # SiglipVisionConfig): LayerNorm eps 1e-6, GELU with the tanh
+        # approximation (hidden_act "gelu_pytorch_tanh"), qkv bias, no class
+        # token (its position table has no class slot), no layer scale, no
+        # norm before the blocks, patch projection with bias.
+        norm_eps=1e-6,
+        act_cfg=dict(type='GELU', approximate='tanh'),
+        qkv_bias=True,
+        layer_scale_init_value=None,
+        pre_norm=False,
+        patch_bias=True,
+        # paper: abs embedding transferred (14x14 -> 64x64), relative biases
+        # added and zero-initialized (non-BEiT init)
+        use_abs_pos_embed=True,
+        use_rel_pos_bias='shared',
+        rel_pos_zero_init=True,
+        drop_path_rate=0.1,  # grid centre: the paper's ViT-B choice for every init
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint=checkpoint_dir + 'siglip-base-patch16-224')))
+optim_wrapper = dict(
+    optimizer=dict(
+        lr=1.6e-4,  # paper protocol: grid centre lr 1.6e-4 (not tuned)
+        weight_decay=0.1))  # paper protocol: grid centre wd 0.1 (not tuned)
