@@ -85,24 +85,35 @@ def tensor_items(state: Mapping) -> Iterable[Tuple[str, torch.Tensor]]:
 
 
 def strip_extra_tokens(ckpt: ConvertedCheckpoint, src_key: str,
-                       pos: torch.Tensor, num_extra: int) -> None:
+                       pos: torch.Tensor, num_extra: int,
+                       alternatives: Tuple[int, ...] = (),
+                       note: str = '',
+                       src_shape: Optional[Tuple[int, ...]] = None) -> None:
     """Add ``pos_embed`` [1, N + extra, C] without its class/distillation slots.
 
-    ``num_extra`` is how many prefix tokens the model had (cls, dist). When
-    N + extra is not a square but the length itself is, the file stores no
-    slots (DeiT III) and nothing is cut.
+    ``num_extra`` is how many prefix tokens the model had (cls, dist);
+    ``alternatives`` are other slot counts the layout allows (e.g. cls +
+    register tokens), tried next. When no count leaves a square but the length
+    itself is one, the file stores no slots (DeiT III) and nothing is cut.
+    ``note`` and ``src_shape``: what the caller did before and the shape in
+    the file (e.g. CLIP's [N + 1, C] given here with a batch dimension).
     """
     if pos.dim() != 3 or pos.shape[0] != 1:
         raise CheckpointError(
             f'{ckpt.path}: {src_key} has shape {list(pos.shape)}, expected '
             '[1, tokens, width]. Is this a ViT checkpoint?')
     length = pos.shape[1]
-    if num_extra and _is_square(length - num_extra):
-        note = f'{num_extra} class-token slot(s) dropped'
-        ckpt.add('pos_embed', pos[:, num_extra:], src_key, note,
-                 src_shape=tuple(pos.shape))
+    src_shape = tuple(pos.shape) if src_shape is None else tuple(src_shape)
+    notes = [note] if note else []
+    cut = next((n for n in (num_extra, *alternatives)
+                if n and _is_square(length - n)), 0)
+    if cut:
+        notes.append(f'{cut} class-token slot(s) dropped')
+        ckpt.add('pos_embed', pos[:, cut:], src_key, '; '.join(notes),
+                 src_shape=src_shape)
     elif _is_square(length) or not num_extra:
-        ckpt.add('pos_embed', pos, src_key)
+        ckpt.add('pos_embed', pos, src_key, '; '.join(notes),
+                 src_shape=src_shape)
     else:
         raise CheckpointError(
             f'{ckpt.path}: {src_key} has {length} tokens, which is neither a '
@@ -154,3 +165,28 @@ def raise_unknown(ckpt: ConvertedCheckpoint, unknown: List[str]) -> None:
             f'{ckpt.format} layout: {shown}. If the format was misdetected '
             'pass format=...; to drop them on purpose pass discard=[<key '
             'prefixes>] (init_cfg) or --discard (converter).')
+
+
+def add_fused_qkv(ckpt: ConvertedCheckpoint, block: int, parts: Mapping,
+                  names: Tuple[str, str, str]) -> None:
+    """Add ``blocks.N.attn.qkv.{weight,bias}`` from separate q/k/v tensors.
+
+    ``parts`` maps source key -> tensor for one block; ``names`` are the
+    source keys' stems for q, k and v (e.g. '...self_attn.q_proj'), each with
+    '.weight' and optionally '.bias'.
+    """
+    for suffix in ('weight', 'bias'):
+        keys = [f'{n}.{suffix}' for n in names]
+        found = [k for k in keys if k in parts]
+        if not found:
+            continue
+        if len(found) != 3:
+            missing = sorted(set(keys) - set(found))
+            raise CheckpointError(
+                f'{ckpt.path}: block {block} has {found} but not {missing}; '
+                'q, k and v projections must all be present. Is the file '
+                'complete?')
+        fused = torch.cat([parts[k] for k in keys], dim=0)
+        ckpt.add(f'blocks.{block}.attn.qkv.{suffix}', fused, keys[0],
+                 'q, k, v fused into qkv',
+                 src_shape=tuple(parts[keys[0]].shape))

@@ -8,6 +8,7 @@ file and the original release give the same model. ``meta['mmvitdet']`` keeps
 the source, the config, the grids and the load report.
 """
 import io
+import math
 import os
 import os.path as osp
 from typing import Iterable, Mapping, Optional
@@ -19,6 +20,7 @@ from ..models.backbones.vit import ARCH_SETTINGS, ViT
 from .converted import ConvertedCheckpoint
 from .errors import CheckpointError
 from .load import read_checkpoint
+from .option_checks import HF_ACTS, vision_config
 from .report import LoadReport
 from .standardize import _block_ids, rel_targets, standardize
 
@@ -34,19 +36,49 @@ def _plain(obj):
     return obj
 
 
+def _known_heads(ckpt: ConvertedCheckpoint):
+    """Head count the layout or the folder config states, else None."""
+    if 'num_heads' in ckpt.meta:
+        return int(ckpt.meta['num_heads'][0])
+    heads = vision_config(ckpt.meta.get('hf_config') or {}).get(
+        'num_attention_heads')
+    return None if heads is None else int(heads)
+
+
+def _from_folder_config(ckpt: ConvertedCheckpoint) -> dict:
+    """norm_eps and act_cfg a model folder's config states."""
+    vision = vision_config(ckpt.meta.get('hf_config') or {})
+    cfg = {}
+    if vision.get('layer_norm_eps') is not None:
+        cfg['norm_eps'] = float(vision['layer_norm_eps'])
+    if vision.get('hidden_act') in HF_ACTS:
+        cfg['act_cfg'] = dict(HF_ACTS[vision['hidden_act']])
+    return cfg
+
+
 def vit_cfg_for(ckpt: ConvertedCheckpoint, arch: str = 'auto',
                 **overrides) -> dict:
-    """ViT kwargs that fit ``ckpt``: arch from width/depth ('auto'), layer
-    scale and qkv-bias style from its keys; ``overrides`` win."""
+    """ViT kwargs that fit ``ckpt``; ``overrides`` win.
+
+    From the weights: arch ('auto': a named arch from width/depth, else a
+    dict when the heads are known), layer scale, qkv-bias style, patch size
+    and bias, pre-norm, and the pre-training size (square abs grid x patch).
+    From a model folder's config.json: norm_eps and act_cfg.
+    """
     w = ckpt.weights
     pe = w.get('patch_embed.proj.weight')
     if pe is None:
         raise CheckpointError(f'{ckpt.path}: no patch embedding; not a ViT.')
     width, depth = pe.shape[0], len(_block_ids(w))
+    heads = _known_heads(ckpt)
     if arch == 'auto':
         arch = next((name for name, s in ARCH_SETTINGS.items()
-                     if s['embed_dims'] == width and s['num_layers'] == depth),
-                    None)
+                     if s['embed_dims'] == width and s['num_layers'] == depth
+                     and heads in (None, s['num_heads'])), None)
+        fc1 = w.get('blocks.0.mlp.fc1.weight')
+        if arch is None and heads is not None and fc1 is not None:
+            arch = dict(embed_dims=int(width), num_layers=depth,
+                        num_heads=heads, mlp_ratio=fc1.shape[0] / width)
         if arch is None:
             raise CheckpointError(
                 f'{ckpt.path}: width {width} and depth {depth} match none of '
@@ -54,10 +86,18 @@ def vit_cfg_for(ckpt: ConvertedCheckpoint, arch: str = 'auto',
     qkv_bias = ('qv' if any(k.endswith('attn.q_bias') for k in w) else
                 any(k.endswith('attn.qkv.bias') for k in w))
     has_gamma = any(k.endswith('.gamma_1') for k in w)
-    cfg = dict(arch=arch, patch_size=pe.shape[-1], in_channels=pe.shape[1],
+    patch = pe.shape[-1]
+    cfg = dict(arch=arch, patch_size=patch, in_channels=pe.shape[1],
                qkv_bias=qkv_bias,
                # the value is a placeholder: the checkpoint's gammas replace it
-               layer_scale_init_value=0.1 if has_gamma else None)
+               layer_scale_init_value=0.1 if has_gamma else None,
+               patch_bias='patch_embed.proj.bias' in w,
+               pre_norm='norm_pre.weight' in w)
+    pos = w.get('pos_embed')
+    side = math.isqrt(pos.shape[1]) if pos is not None else 0
+    if side and side * side == pos.shape[1]:
+        cfg['pretrain_img_size'] = side * patch
+    cfg.update(_from_folder_config(ckpt))
     cfg.update(overrides)
     return cfg
 

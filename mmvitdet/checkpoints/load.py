@@ -8,12 +8,11 @@ from typing import Iterable, Optional, Tuple
 
 import torch.nn as nn
 from mmengine.logging import MMLogger, print_log
-from mmengine.runner.checkpoint import CheckpointLoader
 
-from ..engine.checkpoint_loading import load_checkpoint_file
 from .converted import ConvertedCheckpoint
 from .detect import FORMATS, detect_format, unwrap_state_dict
 from .errors import CheckpointError
+from .file_formats import read_weights
 from .patch_embed_resize import PATCH_EMBED_RESIZE_METHODS
 from .rel_pos_resize import RESIZE_METHODS
 from .report import LoadReport
@@ -22,19 +21,9 @@ from .standardize import standardize
 # Keys a ViT ``init_cfg=dict(type='Pretrained', ...)`` may carry.
 PRETRAINED_CFG_KEYS = ('type', 'checkpoint', 'format', 'rel_pos_resize',
                        'discard', 'map_location', 'patch_embed_resize')
-URL_PREFIXES = ('http://', 'https://')
-
-
-def _load_file(checkpoint: str, map_location):
-    """weights_only load of a local file or an http(s) URL.
-
-    URLs go through mmengine's CheckpointLoader, whose http(s) scheme
-    mmvitdet.engine replaces with a safe one (download once into the torch hub
-    folder, rank 0 first, then ``load_checkpoint_file``).
-    """
-    if str(checkpoint).startswith(URL_PREFIXES):
-        return CheckpointLoader.load_checkpoint(checkpoint, map_location)
-    return load_checkpoint_file(checkpoint, map_location=map_location)
+# Containers that hold a second copy of the weights next to the one taken.
+SECOND_COPIES = {'teacher': ('student', 'DINO / iBOT student: the teacher is '
+                             "taken, as DINO's own evaluations do")}
 
 
 def _apply_discard(state, discard: Tuple[str, ...], path: str):
@@ -62,11 +51,13 @@ def read_checkpoint(path: str,
                     format: str = 'auto',
                     discard: Iterable[str] = (),
                     map_location='cpu') -> ConvertedCheckpoint:
-    """Load ``path`` (weights_only) and convert it to ViT keys.
+    """Read ``path`` without unpickling code and convert it to ViT keys.
 
     Args:
-        path: checkpoint file of any layout in ``FORMATS``, or an http(s)
-            URL (downloaded once into the torch hub folder).
+        path: checkpoint file (``.pth``/``.pt``/``.bin``, ``.safetensors``,
+            a TorchScript archive), a Hugging Face model folder, or an http(s)
+            URL (downloaded once into the torch hub folder); any layout in
+            ``FORMATS``. See ``file_formats.read_weights``.
         format: 'auto' (detect from the keys) or one of ``FORMATS``.
         discard: key prefixes (as stored in the file) to drop on purpose.
         map_location: as for ``torch.load``.
@@ -74,12 +65,19 @@ def read_checkpoint(path: str,
     if format != 'auto' and format not in FORMATS:
         raise CheckpointError(f'{path}: format={format!r} is unknown: choose '
                               f"'auto' or one of {list(FORMATS)}.")
-    obj = _load_file(path, map_location)
-    state, _ = unwrap_state_dict(obj, path)
+    loaded = read_weights(path, map_location)
+    obj = loaded.obj
+    state, container = unwrap_state_dict(obj, path)
     state, dropped = _apply_discard(state, tuple(discard), path)
+    other, why = SECOND_COPIES.get(container, (None, ''))
+    if other in obj:
+        dropped.append((other, (), why))
     name = detect_format(state, path) if format == 'auto' else format
     ckpt = FORMATS[name].convert(state, path)
     ckpt.dropped = dropped + ckpt.dropped
+    ckpt.meta['reader'] = loaded.reader
+    if loaded.config is not None:
+        ckpt.meta['hf_config'] = loaded.config
     meta = obj.get('meta') if isinstance(obj, dict) else None
     if isinstance(meta, dict) and isinstance(meta.get('mmvitdet'), dict):
         ckpt.meta.update(meta['mmvitdet'])

@@ -19,7 +19,8 @@ SHARED_TABLES = {f'rel_pos_bias_window.{TABLE}': 'window',
 BLOCK_PARTS = ('norm1.', 'norm2.', 'attn.qkv.', 'attn.q_bias', 'attn.v_bias',
                'attn.proj.', 'mlp.fc1.', 'mlp.fc2.', 'gamma_1', 'gamma_2')
 # Keys that only timm-like classifiers have: the ViT has no token or head.
-FOREIGN = ('cls_token', 'norm.weight', 'fc_norm.weight', 'head.weight')
+FOREIGN = ('cls_token', 'reg_token', 'register_tokens', 'mask_token',
+           'norm.weight', 'fc_norm.weight', 'head.weight')
 
 
 def _prefix(state: Mapping) -> str:
@@ -43,7 +44,8 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
             continue
         key = src[len(prefix):]
         blk = block_key(key)
-        if key == 'pos_embed' or key.startswith('patch_embed.proj.'):
+        if key == 'pos_embed' or key.startswith(('patch_embed.proj.',
+                                                 'norm_pre.')):
             ckpt.add(key, value, src)
         elif key in SHARED_TABLES:
             ckpt.add_rel(SHARED_TABLES[key], value, src, tuple(value.shape))

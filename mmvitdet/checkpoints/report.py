@@ -20,6 +20,7 @@ class LoadReport:
     resized: (model key, checkpoint shape, model shape, how).
     new: (model key, shape, why) initialized here, not from the file.
     dropped: (checkpoint key, shape, why) left out.
+    notes: how the file was read and which config facts were checked.
     """
     path: str
     format: str
@@ -27,6 +28,7 @@ class LoadReport:
     resized: List[Tuple[str, Shape, Shape, str]] = field(default_factory=list)
     new: List[Tuple[str, Shape, str]] = field(default_factory=list)
     dropped: List[Tuple[str, Shape, str]] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -37,6 +39,7 @@ class LoadReport:
                  f'{len(self.loaded)} loaded, {len(self.resized)} resized, '
                  f'{len(self.new)} newly initialized, {len(self.dropped)} '
                  'dropped.']
+        lines += [f'  note: {note}' for note in self.notes]
         sections = (
             ('loaded', [(k, _fmt(s), '') for k, s in self.loaded]),
             ('resized', [(k, f'{_fmt(a)} -> {_fmt(b)}', how)

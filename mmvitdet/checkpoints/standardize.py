@@ -15,7 +15,9 @@ The paper gives every detector both absolute embeddings and relative biases:
   refused: any reduction (e.g. a mean) would silently change the pre-trained
   attention, so the error asks for ``use_rel_pos_bias='per_block'``.
 - Layer scale, qkv biases, width, depth, heads, patch size and MLP width must
-  agree; every disagreement is an error naming the file and the fix.
+  agree, and so must a patch bias, a pre-norm and what a model folder's
+  config.json states (option_checks.py); every disagreement is an error
+  naming the file and the fix.
 """
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
@@ -26,6 +28,8 @@ from mmpretrain.models.utils import resize_pos_embed
 
 from .converted import REL_SHARED, ConvertedCheckpoint, RelTable
 from .errors import CheckpointError
+from .file_formats import READER_NOTES
+from .option_checks import check_options
 from .patch_embed_resize import resize_checkpoint_patch_embed
 from .rel_pos_resize import resize_rel_pos_table
 from .report import LoadReport
@@ -297,6 +301,9 @@ def standardize(ckpt: ConvertedCheckpoint, model: nn.Module,
     check_architecture(ckpt, model)
     check_layer_scale(ckpt, model)
     check_qkv_bias(ckpt, model)
+    if ckpt.meta.get('reader') in READER_NOTES:
+        report.notes.append(READER_NOTES[ckpt.meta['reader']])
+    report.notes.extend(check_options(ckpt, model))
     target = model.state_dict()
     state: Dict[str, torch.Tensor] = {}
     _abs_pos_embed(ckpt, model, target, state, report)

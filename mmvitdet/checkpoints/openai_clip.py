@@ -1,0 +1,116 @@
+"""CLIP image tower in the OpenAI / OpenCLIP layout.
+
+OpenAI's ``ViT-B-16.pt`` (a TorchScript archive, see file_formats.py) and
+OpenCLIP's ``open_clip_pytorch_model.bin`` / ``open_clip_model.safetensors``
+share the names of ``clip/model.py``: ``visual.conv1.weight`` (no bias),
+``visual.class_embedding`` [C], ``visual.positional_embedding`` [1 + N, C]
+(no batch dimension), ``visual.ln_pre``, ``visual.transformer.resblocks.N.
+{ln_1, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj, ln_2, mlp.c_fc,
+mlp.c_proj}``, ``visual.ln_post``, ``visual.proj``; the text tower
+(``token_embedding``, ``positional_embedding``, ``transformer.*``,
+``ln_final``, ``text_projection``) and ``logit_scale``. A file holding only
+the image tower without the ``visual.`` prefix is read too.
+
+The weights cannot show the head count: OpenAI's ``build_model`` (and
+OpenCLIP's default ``head_width=64``) use width / 64 heads, checked against
+the config. Nor the activation: OpenAI's models use QuickGELU, OpenCLIP's own
+trainings GELU unless named ``-quickgelu``; the config states it.
+"""
+from typing import Mapping
+
+from .converted import (ConvertedCheckpoint, block_key, raise_unknown,
+                        strip_extra_tokens, tensor_items)
+from .errors import CheckpointError
+
+NAME = 'clip'
+VISUAL = 'visual.'
+HEAD_WIDTH = 64
+BLOCK_RENAMES = {
+    'ln_1.': 'norm1.',
+    'attn.in_proj_weight': 'attn.qkv.weight',
+    'attn.in_proj_bias': 'attn.qkv.bias',
+    'attn.out_proj.': 'attn.proj.',
+    'ln_2.': 'norm2.',
+    'mlp.c_fc.': 'mlp.fc1.',
+    'mlp.c_proj.': 'mlp.fc2.',
+}
+VISUAL_DROPPED = {
+    'class_embedding': 'class token: detection has none',
+    'ln_post.': 'final norm: the detector taps block outputs without it',
+    'proj': 'image-text projection: not in the detector',
+}
+TEXT_TOWER = ('token_embedding.', 'positional_embedding', 'transformer.',
+              'ln_final.', 'text_projection', 'logit_scale', 'logit_bias',
+              'attn_mask')
+# Scalars clip.load() deletes before building the model.
+META_KEYS = ('input_resolution', 'context_length', 'vocab_size')
+
+
+def _visual_prefix(state: Mapping) -> str:
+    return next((p for p in (VISUAL, '') if p + 'conv1.weight' in state
+                 and p + 'class_embedding' in state), None)
+
+
+def matches(state: Mapping) -> bool:
+    """The image tower, or a text tower alone (refused by convert)."""
+    return _visual_prefix(state) is not None or (
+        'token_embedding.weight' in state and 'text_projection' in state)
+
+
+def _rename(part: str):
+    for old, new in BLOCK_RENAMES.items():
+        if part == old or (old.endswith('.') and part.startswith(old)):
+            return new + part[len(old):]
+    return None
+
+
+def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
+    ckpt = ConvertedCheckpoint(path, NAME)
+    prefix = _visual_prefix(state)
+    if prefix is None:
+        raise CheckpointError(
+            f'{path}: holds only a CLIP text tower (token_embedding, '
+            'transformer.resblocks, text_projection) and no image tower '
+            '(visual.conv1.weight, visual.transformer.resblocks.*). Use the '
+            'full CLIP checkpoint (e.g. OpenAI ViT-B-16.pt or OpenCLIP '
+            'open_clip_pytorch_model.bin) or its image tower.')
+    blocks = prefix + 'transformer.resblocks.'
+    unknown = []
+    for key, value in tensor_items(state):
+        if key in META_KEYS:
+            ckpt.drop(key, value, 'CLIP metadata scalar')
+            continue
+        if not key.startswith(prefix):  # only with the 'visual.' prefix
+            if key.startswith(TEXT_TOWER):
+                ckpt.drop(key, value, 'CLIP text tower / logit scale: not '
+                          'used by the detector')
+            else:
+                unknown.append(key)
+            continue
+        part = key[len(prefix):]
+        blk = block_key(key, blocks)
+        dropped = next((why for p, why in VISUAL_DROPPED.items()
+                        if part == p or (p.endswith('.') and
+                                         part.startswith(p))), None)
+        if dropped:
+            ckpt.drop(key, value, dropped)
+        elif part == 'conv1.weight':
+            ckpt.add('patch_embed.proj.weight', value, key)
+        elif part == 'positional_embedding':
+            strip_extra_tokens(ckpt, key, value[None], 1,
+                               note='batch dimension added',
+                               src_shape=tuple(value.shape))
+        elif part.startswith('ln_pre.'):
+            ckpt.add('norm_pre.' + part[len('ln_pre.'):], value, key)
+        elif blk is not None and _rename(blk[1]) is not None:
+            ckpt.add(f'blocks.{blk[0]}.{_rename(blk[1])}', value, key)
+        else:
+            unknown.append(key)
+    raise_unknown(ckpt, unknown)
+    width = ckpt.weights['patch_embed.proj.weight'].shape[0] \
+        if 'patch_embed.proj.weight' in ckpt.weights else 0
+    if width and width % HEAD_WIDTH == 0:
+        ckpt.meta['num_heads'] = (
+            width // HEAD_WIDTH, f'CLIP heads = width / {HEAD_WIDTH} '
+            '(OpenAI build_model, OpenCLIP head_width)')
+    return ckpt

@@ -1,0 +1,265 @@
+"""DINO, iBOT, DINOv2, CLIP (OpenAI / OpenCLIP), timm hub and Hugging Face layouts reproduce their reference.
+
+Each file is written by hand (tests/layouts_timm_hf.py) from a tiny timm or transformers model; loaded through
+``init_cfg``'s loader it must give that model's features at the pre-training grid with global attention, and run
+with windows at another size. Bad files get errors naming the file, the key and the fix.
+"""
+import os
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from checkpoint_layouts import DEPTH, C, our_vit
+from layouts_timm_hf import (IMG, dino_backbone, dino_full_checkpoint, dinov2_hub_state, extra_tokens, hf_config,
+                             hf_features, hf_model, openai_clip_state, save_hf_folder, save_torchscript,
+                             timm_features, timm_reference, with_slots)
+from mmvitdet.checkpoints import CheckpointError, load_pretrained
+
+CLIP_KW = dict(pre_norm=True, patch_bias=False, act_cfg=dict(type='QuickGELU'), norm_eps=1e-5)
+# The CLIP layout implies width / 64 heads: 1 at the tiny width.
+OPENAI_CLIP_KW = dict(CLIP_KW, arch=dict(embed_dims=C, num_layers=DEPTH, num_heads=1, mlp_ratio=4))
+SIGLIP_KW = dict(act_cfg=dict(type='GELU', approximate='tanh'))
+
+
+def _x(seed=1):
+    return torch.randn(2, 3, IMG, IMG, generator=torch.Generator().manual_seed(seed))
+
+
+def _ours(patch=16, **kwargs):
+    """Our ViT at the pre-training grid, every block global."""
+    return our_vit(patch_size=patch, window_size=0, **kwargs)
+
+
+def _assert_close(expected, ours, x):
+    with torch.no_grad():
+        got = ours(x)
+    assert len(got) == len(expected) == DEPTH
+    for e, g in zip(expected, got):
+        assert g.shape == e.shape
+        torch.testing.assert_close(g, e, atol=3e-5, rtol=1e-4)
+
+
+def _windows_and_resize_run(path, patch=16, **kwargs):
+    """Another pre-training grid (pos resized), 7x7 windows, a non-square input: loads and runs."""
+    model = our_vit(patch_size=patch, img_size=(160, 192), pretrain_img_size=patch * 8, window_size=7,
+                    use_rel_pos_bias='shared', **kwargs)
+    report = load_pretrained(model, path)
+    assert any(k == 'pos_embed' and b == (1, 64, C) for k, _, b, _ in report.resized)
+    assert any('zero-init' in why for _, _, why in report.new)
+    with torch.no_grad():
+        out = model(torch.randn(1, 3, 160, 192))
+    assert out[-1].shape == (1, C, -(-160 // patch), -(-192 // patch))
+
+
+def _dropped(report):
+    return {k for k, _, _ in report.dropped}
+
+
+def _save_st(state, path):
+    save_file({k: v.contiguous() for k, v in state.items()}, str(path))
+    return str(path)
+
+
+# ------------------------------------------------------------------------------------------------ DINO / iBOT
+def test_dino_full_checkpoint_takes_the_teacher(tmp_path):
+    ref = timm_reference()
+    path = str(tmp_path / 'checkpoint.pth')
+    torch.save(dino_full_checkpoint(ref), path)
+    ours = _ours()
+    report = load_pretrained(ours, path)
+    assert report.format == 'dino'
+    assert {'student', 'backbone.cls_token', 'head.mlp.0.weight', 'backbone.norm.weight'} <= _dropped(report)
+    assert any(k == 'pos_embed' and 'class-token slot' in how for k, _, _, how in report.resized)
+    _assert_close(timm_features(ref, _x()), ours, _x())
+
+
+def test_dino_student_alone_and_plain_backbone(tmp_path):
+    ref = timm_reference(seed=3)
+    student = dino_full_checkpoint(ref)['student']
+    student.update({'module.' + k: v for k, v in
+                    {'backbone.' + k: v for k, v in dino_backbone(ref).items()}.items()})
+    path = str(tmp_path / 'student.pth')
+    torch.save(student, path)
+    ours = _ours()
+    assert load_pretrained(ours, path).format == 'dino'
+    _assert_close(timm_features(ref, _x()), ours, _x())
+    plain = str(tmp_path / 'dino_vitbase16_pretrain.pth')
+    torch.save(dino_backbone(ref), plain)
+    assert load_pretrained(_ours(), plain).format == 'timm'  # the released backbones are timm state dicts
+    assert load_pretrained(_ours(), plain, format='dino').format == 'dino'
+
+
+def test_ibot_state_dict_with_masked_embed(tmp_path):
+    ref = timm_reference(seed=4)
+    state = dict(dino_backbone(ref), masked_embed=torch.zeros(1, C))
+    path = str(tmp_path / 'checkpoint_teacher.pth')
+    torch.save({'state_dict': state}, path)
+    ours = _ours()
+    report = load_pretrained(ours, path)
+    assert report.format == 'dino' and 'masked_embed' in _dropped(report)
+    _assert_close(timm_features(ref, _x()), ours, _x())
+
+
+# ------------------------------------------------------------------------------------------------ DINOv2
+@pytest.mark.parametrize('registers', [0, 4], ids=['plain', 'reg4'])
+def test_dinov2_hub_file(tmp_path, registers):
+    ref = timm_reference(patch=14, layer_scale=True)
+    path = str(tmp_path / 'dinov2_vitb14_pretrain.pth')
+    torch.save(dinov2_hub_state(ref, registers), path)
+    ours = _ours(patch=14, layer_scale_init_value=1e-5)
+    report = load_pretrained(ours, path)
+    assert report.format == 'dinov2'
+    assert {'cls_token', 'mask_token', 'norm.weight'} <= _dropped(report)
+    assert ('register_tokens' in _dropped(report)) == bool(registers)
+    assert ('blocks.0.gamma_1', (C, )) in report.loaded
+    _assert_close(timm_features(ref, _x()), ours, _x())
+    _windows_and_resize_run(path, patch=14, layer_scale_init_value=1e-5)
+
+
+def test_dinov2_layer_scale_and_patch_size_must_match(tmp_path):
+    path = str(tmp_path / 'dinov2.pth')
+    torch.save(dinov2_hub_state(timm_reference(patch=14, layer_scale=True)), path)
+    with pytest.raises(CheckpointError, match=r'dinov2.pth.*blocks.0.ls1.gamma.*set layer_scale_init_value'):
+        load_pretrained(_ours(patch=14), path)
+    with pytest.raises(CheckpointError, match=r'dinov2.pth.*patch size is 14x14.*patch_size=16'):
+        load_pretrained(_ours(patch=16, layer_scale_init_value=1e-5), path)
+
+
+# ------------------------------------------------------------------------------------------------ CLIP
+def _clip_reference(seed=0):
+    return timm_reference(eps=1e-5, act='quick_gelu', pre_norm=True, heads=1, seed=seed)
+
+
+@pytest.mark.parametrize('container', ['pth', 'torchscript', 'safetensors'])
+def test_openai_clip_layout(tmp_path, container):
+    ref = _clip_reference()
+    state = openai_clip_state(ref)
+    path = str(tmp_path / {'pth': 'open_clip_pytorch_model.bin', 'torchscript': 'ViT-B-16.pt',
+                           'safetensors': 'open_clip_model.safetensors'}[container])
+    {'pth': torch.save, 'torchscript': save_torchscript, 'safetensors': _save_st}[container](state, path)
+    ours = _ours(**OPENAI_CLIP_KW)
+    report = load_pretrained(ours, path)
+    assert report.format == 'clip'
+    dropped = _dropped(report)
+    assert {'visual.class_embedding', 'visual.ln_post.weight', 'visual.proj', 'logit_scale',
+            'token_embedding.weight', 'text_projection', 'positional_embedding'} <= dropped
+    assert ('norm_pre.weight', (C, )) in report.loaded
+    resized = {k: (a, b) for k, a, b, _ in report.resized}
+    assert resized['pos_embed'] == ((197, C), (1, 196, C))
+    assert any('heads: 1' in n for n in report.notes)  # width 64 / 64
+    if container == 'torchscript':
+        assert any('torch.jit.load' in n for n in report.notes)
+    _assert_close(timm_features(ref, _x()), ours, _x())
+
+
+def test_clip_options_must_match_the_weights(tmp_path):
+    path = str(tmp_path / 'clip.pth')
+    torch.save(openai_clip_state(_clip_reference()), path)
+    arch = OPENAI_CLIP_KW['arch']
+    with pytest.raises(CheckpointError, match=r'clip.pth: has no patch-embedding bias.*set patch_bias=False'):
+        load_pretrained(_ours(pre_norm=True, arch=arch), path)
+    with pytest.raises(CheckpointError, match=r'clip.pth: has a pre-norm \(visual.ln_pre.weight.*set pre_norm=True'):
+        load_pretrained(_ours(patch_bias=False, arch=arch), path)
+    with pytest.raises(CheckpointError, match=r'clip.pth: CLIP heads = width / 64.*gives 1 attention heads but '
+                                              r'the model has num_heads=4: set num_heads=1'):
+        load_pretrained(_ours(**CLIP_KW), path)
+
+
+def test_clip_text_tower_only_is_refused(tmp_path):
+    path = str(tmp_path / 'clip_text.pth')
+    torch.save(openai_clip_state(_clip_reference(), image_tower=False), path)
+    with pytest.raises(CheckpointError, match=r'clip_text.pth: holds only a CLIP text tower.*no image tower '
+                                              r'\(visual.conv1.weight'):
+        load_pretrained(_ours(**CLIP_KW), path)
+
+
+# ------------------------------------------------------------------------------------------------ timm hub files
+@pytest.mark.parametrize('variant', ['reg_slots', 'siglip_no_cls', 'clip_norm_pre'])
+def test_timm_hub_safetensors(tmp_path, variant):
+    if variant == 'clip_norm_pre':
+        ref, kwargs = _clip_reference(seed=2), OPENAI_CLIP_KW
+    elif variant == 'siglip_no_cls':
+        ref, kwargs = timm_reference(act='gelu_tanh', seed=2), SIGLIP_KW
+    else:
+        ref, kwargs = timm_reference(seed=2), {}
+    state = dict(ref.state_dict())
+    if variant == 'reg_slots':  # timm reg models with embed_class: pos slots for cls + 4 registers
+        state.update(cls_token=extra_tokens(1), reg_token=extra_tokens(4, seed=8),
+                     pos_embed=with_slots(state['pos_embed'], 5))
+    elif variant == 'siglip_no_cls':  # class_token=False, MAP head
+        state.update({'attn_pool.latent': extra_tokens(1), 'attn_pool.q.weight': torch.randn(C, C)})
+    else:
+        state.update(cls_token=extra_tokens(1), pos_embed=with_slots(state['pos_embed'], 1))
+    folder = tmp_path / 'vit_hub'
+    folder.mkdir()
+    _save_st(state, folder / 'model.safetensors')
+    (folder / 'config.json').write_text('{"architecture": "vit_base_patch16_224", "num_classes": 0}')
+    ours = _ours(**kwargs)
+    report = load_pretrained(ours, str(folder))
+    assert report.format == 'timm'
+    assert any('safetensors' in n for n in report.notes)
+    if variant == 'reg_slots':
+        assert {'cls_token', 'reg_token'} <= _dropped(report)
+        assert any('5 class-token slot' in how for _, _, _, how in report.resized)
+    if variant == 'siglip_no_cls':
+        assert ('pos_embed', (1, 196, C)) in report.loaded
+    _assert_close(timm_features(ref, _x()), ours, _x())
+
+
+# ------------------------------------------------------------------------------------------------ Hugging Face
+HF_CASES = {
+    'vit': dict(norm_eps=1e-12),
+    'vit_mae': dict(norm_eps=1e-12),
+    'dinov2': dict(patch=14, layer_scale_init_value=1e-5),
+    'dinov2_reg': dict(patch=14, layer_scale_init_value=1e-5),
+    'clip_vision': CLIP_KW,
+    'clip': CLIP_KW,
+    'siglip_vision': dict(SIGLIP_KW),
+    'siglip': dict(SIGLIP_KW),
+}
+HF_FORMAT = {'vit': 'hf_vit', 'vit_mae': 'hf_vit', 'dinov2': 'hf_vit', 'dinov2_reg': 'hf_vit'}
+
+
+@pytest.mark.parametrize('kind', sorted(HF_CASES))
+def test_hugging_face_folder(tmp_path, kind):
+    model = hf_model(kind)
+    folder = save_hf_folder(model, tmp_path / kind)
+    ours = _ours(**HF_CASES[kind])
+    report = load_pretrained(ours, folder)
+    assert report.format == HF_FORMAT.get(kind, 'hf_clip')
+    assert any('folder config checked' in n and 'hidden_act' in n and 'layer_norm_eps' in n
+               for n in report.notes), report.notes
+    dropped = _dropped(report)
+    if kind in ('clip', 'siglip'):
+        assert any(k.startswith('text_model.') for k in dropped)
+        assert 'logit_scale' in dropped
+    if kind.startswith('siglip'):
+        assert any('.head.' in k or k.startswith('head.') for k in dropped)
+    if kind == 'dinov2_reg':
+        assert 'embeddings.register_tokens' in dropped
+    assert any(k.endswith('blocks.0.attn.qkv.weight') for k, _ in report.loaded)
+    _assert_close(hf_features(kind, model, _x()), ours, _x())
+    if kind in ('vit', 'clip', 'dinov2_reg', 'siglip'):
+        _windows_and_resize_run(folder, **HF_CASES[kind])
+
+
+def test_hugging_face_config_is_checked(tmp_path):
+    folder = save_hf_folder(hf_model('vit'), tmp_path / 'vit')
+    assert hf_config(folder)['layer_norm_eps'] == 1e-12
+    with pytest.raises(CheckpointError, match=r'vit: the folder config has layer_norm_eps=1e-12.*set '
+                                              r'norm_eps=1e-12'):
+        load_pretrained(_ours(), folder)
+    folder = save_hf_folder(hf_model('clip_vision'), tmp_path / 'clip')
+    with pytest.raises(CheckpointError, match=r"hidden_act='quick_gelu'.*set act_cfg=\{'type': 'QuickGELU'\}"):
+        load_pretrained(_ours(**dict(CLIP_KW, act_cfg=dict(type='GELU'))), folder)
+    with pytest.raises(CheckpointError, match=r'num_attention_heads=4 gives 4 attention heads.*set num_heads=4'):
+        load_pretrained(our_vit(arch=dict(embed_dims=C, num_layers=DEPTH, num_heads=2), window_size=0,
+                                **CLIP_KW), folder)
+
+
+def test_hugging_face_text_model_is_refused(tmp_path):
+    folder = save_hf_folder(hf_model('clip_text'), tmp_path / 'clip_text')
+    with pytest.raises(CheckpointError, match=r'clip_text: .*holds only a text tower.*vision_model'):
+        load_pretrained(_ours(**CLIP_KW), folder)
+    assert os.path.isfile(os.path.join(folder, 'model.safetensors'))
