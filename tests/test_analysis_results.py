@@ -82,10 +82,11 @@ def _write_lines(path, records):
 
 
 def make_run(real_run, dest, init='random', size='T', lr=None, wd=None, dp=None, seed=None,
-             epochs=None, box=None, mask=None):
+             epochs=None, box=None, mask=None, checkpoint=None, fmt=None):
     """Copy ``real_run`` (without checkpoints) to ``dest`` and edit what a test needs.
 
-    Edits: the dumped config's init (a Pretrained init_cfg with that format), size
+    Edits: the dumped config's init (a Pretrained init_cfg with that format, or ``fmt``, and
+    ``checkpoint`` or /ckpt/<init>.pth), size
     (arch), lr, wd, drop path, seed; ``epochs`` truncates the records to the first
     ``epochs`` epochs and sets max_epochs accordingly (a shorter schedule); ``box``/
     ``mask`` set the AP of the last validation (earlier ones 5 AP lower).
@@ -94,8 +95,8 @@ def make_run(real_run, dest, init='random', size='T', lr=None, wd=None, dp=None,
     cfg_path = _config_path(dest)
     cfg = Config.fromfile(cfg_path)
     if init != 'random':
-        cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=f'/ckpt/{init}.pth',
-                                           format=init)
+        cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=checkpoint or f'/ckpt/{init}.pth',
+                                           format=fmt or init)
     if size != 'T':
         cfg.model.backbone.arch = {'B': 'base', 'L': 'large'}[size]
     if lr is not None:
@@ -158,6 +159,61 @@ def test_main_table_puts_ours_beside_the_paper(real_run, tmp_path):
     assert r'\toprule' in latex and r'$\Delta$' in latex and 'supervised (IN1k)' in latex
     csv_text = table.render('csv')
     assert csv_text.splitlines()[0].startswith('init,APbox B,APbox B paper,APbox B Δ')
+
+
+# Inits beyond the paper as their configs name them: the official file and its layout ('dino' and
+# 'hf_clip' name no init by themselves: DINO/iBOT, CLIP/SigLIP; the file name tells).
+NEW_INIT_FILES = {'dino': ('dino_vitbase16_pretrain.pth', 'dino'),
+                  'dinov2': ('dinov2_vitb14_pretrain.pth', 'dinov2'),
+                  'clip': ('ViT-B-16.pt', 'clip'),
+                  'siglip': ('siglip-base-patch16-224', 'hf_clip')}
+
+
+def make_new_init_run(real_run, dest, init, size='B', **kwargs):
+    name, fmt = NEW_INIT_FILES[init]
+    return make_run(real_run, dest, init=init, size=size, checkpoint=f'/ckpt/{name}', fmt=fmt, **kwargs)
+
+
+def test_new_inits_are_rows_without_paper_numbers(real_run, tmp_path):
+    make_run(real_run, tmp_path / 'mae_b', init='mae', size='B', box=50.3, mask=44.9)
+    for init, box in (('siglip', 47.0), ('clip', 48.5), ('dinov2', 52.0), ('dino', 49.0)):
+        make_new_init_run(real_run, tmp_path / f'{init}_b', init, box=box, mask=box - 6)
+    make_new_init_run(real_run, tmp_path / 'dinov2_l', 'dinov2', size='L', box=55.0, mask=48.0)
+    runs = runs_from_dirs([str(tmp_path)])
+    assert {r.name: r.identity.init for r in runs}['siglip_b'] == 'siglip'
+    table = main_table(group_runs(runs))
+    col = {h: i for i, h in enumerate(table.headers)}
+    # the paper's five in its order (their paper numbers shown even without runs), then the new ones
+    assert [r[0] for r in table.rows] == ['supervised (IN1k)', 'random', 'MoCo v3', 'BEiT', 'MAE',
+                                          'DINO', 'DINOv2', 'CLIP', 'SigLIP']
+    dinov2 = _row(table, 'DINOv2')
+    assert dinov2[col['APbox B']] == '52.0' and dinov2[col['APbox L']] == '55.0'
+    assert dinov2[col['APmask L']] == '48.0'
+    assert all(dinov2[col[f'{m} {s} {k}']] == '-' for m in ('APbox', 'APmask') for s in 'BL'
+               for k in ('paper', 'Δ'))
+    assert _row(table, 'CLIP')[col['APbox B']] == '48.5' and _row(table, 'CLIP')[col['APbox L']] == '-'
+    assert _row(table, 'MAE')[col['APbox B Δ']] == '+0.0'
+    assert any(n.startswith('DINO, DINOv2, CLIP, SigLIP: beyond the paper') for n in table.notes)
+    assert '| DINOv2 | 52.0 | - | - |' in table.render('md')
+
+
+def test_figures_include_new_inits(real_run, tmp_path):
+    from mmvitdet.analysis.figures import COLORS
+    make_run(real_run, tmp_path / 'mae_b', init='mae', size='B', box=50.0)
+    make_run(real_run, tmp_path / 'mae_l', init='mae', size='L', box=53.0)
+    make_new_init_run(real_run, tmp_path / 'dinov2_b_1e', 'dinov2', epochs=1, box=49.0)
+    make_new_init_run(real_run, tmp_path / 'dinov2_b', 'dinov2', box=52.0)
+    make_new_init_run(real_run, tmp_path / 'dinov2_l', 'dinov2', size='L', box=54.5)
+    groups = group_runs(runs_from_dirs([str(tmp_path)]))
+    ax = scaling_figure(groups).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ['MAE', 'DINOv2', 'paper']
+    assert [t.get_text() for t in ax.texts] == ['+3.0', '+2.5']
+    solid = {line.get_label(): line.get_color() for line in ax.get_lines() if line.get_linestyle() == '-'}
+    assert solid['DINOv2'] == COLORS['dinov2'] != solid['MAE']
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == '--']
+    assert len(dashed) == 1  # the paper's line for MAE only: no paper numbers for DINOv2
+    ax = convergence_figure(groups, size='B').axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ['MAE', 'DINOv2', 'MAE (paper)']
 
 
 def test_unfinished_and_diverged_runs_are_listed_not_counted(real_run, tmp_path):

@@ -18,13 +18,17 @@ from .run_identity import INIT_LABELS, INITS
 
 COLUMN_WIDTH_IN = 3.3
 COLORS = {'supervised': '#7f7f7f', 'random': '#1f77b4', 'mocov3': '#2ca02c', 'beit': '#ff7f0e',
-          'mae': '#d62728'}
+          'mae': '#d62728',
+          # beyond the paper
+          'dino': '#8c564b', 'ibot': '#e377c2', 'dinov2': '#9467bd', 'clip': '#17becf',
+          'siglip': '#bcbd22'}
+OTHER_COLOR = '#000000'  # an init without its own colour
 STYLE = {'font.size': 7, 'axes.labelsize': 7, 'legend.fontsize': 6, 'xtick.labelsize': 6,
          'ytick.labelsize': 6, 'lines.linewidth': 1.2, 'lines.markersize': 3.5}
 
 
 def _color(init: str) -> str:
-    return COLORS.get(init, '#9467bd')
+    return COLORS.get(init, OTHER_COLOR)
 
 
 def _new_figure(height_in: float = 2.4) -> Tuple[Figure, object]:

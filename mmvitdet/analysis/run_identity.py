@@ -11,18 +11,26 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
 
-INITS = ('supervised', 'random', 'mocov3', 'beit', 'mae')  # the paper's row order
+PAPER_INITS = ('supervised', 'random', 'mocov3', 'beit', 'mae')  # the paper's row order
+# Inits beyond the paper (configs/{dino,dinov2,clip,siglip}/), after the paper's five.
+NEW_INITS = ('dino', 'ibot', 'dinov2', 'clip', 'siglip')
+INITS = PAPER_INITS + NEW_INITS
 INIT_LABELS = {'supervised': 'supervised (IN1k)', 'random': 'random', 'mocov3': 'MoCo v3',
-               'beit': 'BEiT', 'mae': 'MAE'}
+               'beit': 'BEiT', 'mae': 'MAE', 'dino': 'DINO', 'ibot': 'iBOT', 'dinov2': 'DINOv2',
+               'clip': 'CLIP', 'siglip': 'SigLIP'}
 SIZES = {768: 'B', 1024: 'L', 1280: 'H', 384: 'S', 192: 'T'}
 ARCH_SIZES = {'base': 'B', 'large': 'L', 'huge': 'H', 'b': 'B', 'l': 'L', 'h': 'H'}
-# Checkpoint formats that name their pre-training (mmvitdet.checkpoints.FORMATS).
-FORMAT_INITS = {'mae': 'mae', 'mocov3': 'mocov3', 'beit': 'beit'}
-# Words in a checkpoint or config file name, searched in this order.
-NAME_INITS = (('mocov3', 'mocov3'), ('moco', 'mocov3'), ('beit', 'beit'), ('mae', 'mae'),
-              ('supervised', 'supervised'), ('deit', 'supervised'), ('random', 'random'),
-              ('scratch', 'random'))
-CONFIG_NAME = re.compile(r'vit-[a-z]+-(random|supervised|mocov3|beit|mae)[-_]')
+# Checkpoint formats that name their pre-training (mmvitdet.checkpoints.FORMATS). Not these:
+# 'dino' (DINO and iBOT files), 'hf_clip' (CLIP and SigLIP), 'timm' / 'hf_vit' (many inits).
+FORMAT_INITS = {'mae': 'mae', 'mocov3': 'mocov3', 'beit': 'beit', 'dinov2': 'dinov2',
+                'clip': 'clip'}
+# Words in a checkpoint or config file name, searched in this order (longer names first:
+# 'dinov2' before 'dino', 'siglip' before 'clip').
+NAME_INITS = (('mocov3', 'mocov3'), ('moco', 'mocov3'), ('beit', 'beit'), ('dinov2', 'dinov2'),
+              ('dino', 'dino'), ('ibot', 'ibot'), ('siglip', 'siglip'), ('clip', 'clip'),
+              ('mae', 'mae'), ('supervised', 'supervised'), ('deit', 'supervised'),
+              ('random', 'random'), ('scratch', 'random'))
+CONFIG_NAME = re.compile(r'vit-[a-z]+-(' + '|'.join(INITS) + r')[-_]')
 
 
 @dataclass(frozen=True)
@@ -135,8 +143,12 @@ def describe_variant(model: Dict) -> str:
     entry = pretrained_entry(backbone) or {}
     if entry.get('discard'):
         parts.append('discard ' + '+'.join(entry['discard']))
+    if backbone.get('patch_size', 16) != 16:  # e.g. a native patch-14 ViT (ablations/patch14)
+        parts.append(f"patch {backbone['patch_size']}")
     necks = model.get('neck', [])
     necks = necks if isinstance(necks, (list, tuple)) else [necks]
+    # Taps resampled to stride 16 before the paper's neck: part of the patch-size change above.
+    necks = [n for n in necks if not (isinstance(n, dict) and n.get('type') == 'StrideResample')]
     neck_types = [n.get('type') for n in necks if isinstance(n, dict)]
     if 'SimpleFeaturePyramid' in neck_types:
         parts.append('simple-pyramid')
