@@ -139,3 +139,20 @@ def test_init_cfg_key(p14_file, ref_p14):
     model.init_weights()
     expected = resize_patch_kernel(ref_p14.patch_embed.projection.weight.detach(), 16, 'pinv')
     torch.testing.assert_close(model.patch_embed.proj.weight.detach(), expected)
+
+
+def test_resize_error_tool(tmp_path, capsys):
+    """tools/analysis/patch_embed_resize_error.py on 2 small images: a table with pinv below bilinear."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / 'tools' / 'analysis' / 'patch_embed_resize_error.py'
+    spec = importlib.util.spec_from_file_location('patch_embed_resize_error', path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    tool.main(['--num-images', '2', '--img-size', '84', '--width', '16', '--data-root', str(tmp_path / 'shapes')])
+    rows = [line.split('|')[1:-1] for line in capsys.readouterr().out.splitlines() if line.startswith('| random')]
+    assert len(rows) == 2
+    for _, pinv, bilinear in rows:
+        assert float(pinv.split()[0]) < float(bilinear.split()[0])
+    with pytest.raises(SystemExit, match='not a multiple of --patch 14'):
+        tool.main(['--img-size', '50'])
