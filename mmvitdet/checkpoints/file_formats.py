@@ -15,8 +15,8 @@ What a path may be (chosen by what is on disk, not by trust in the name):
   are unpickled) and no model code is run: only the parameters are taken;
 - anything else (``.pth`` / ``.pt`` / ``.bin``): ``torch.load(weights_only=
   True)`` with mmvitdet's allow-list (``engine.checkpoint_loading``);
-- an http(s) URL: downloaded once into the torch hub folder (rank 0 first),
-  then read as the local file it became.
+- an http(s) URL: downloaded once into the torch hub folder (rank 0 first,
+  ``engine.download_checkpoint``), then read as the local file it became.
 """
 import json
 import os
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 import torch
-from mmengine.dist import get_dist_info
 
-from ..engine.checkpoint_loading import _download, load_checkpoint_file
+from ..engine.checkpoint_loading import (download_checkpoint,
+                                        load_checkpoint_file)
 from .errors import CheckpointError
 
 URL_PREFIXES = ('http://', 'https://')
@@ -193,22 +193,11 @@ def read_single_file(path: str, map_location='cpu') -> LoadedFile:
                       [path], 'torch')
 
 
-def download(url: str) -> str:
-    """Local copy of ``url`` in the torch hub folder (rank 0 downloads first)."""
-    rank, world_size = get_dist_info()
-    path = _download(url, None, False) if rank == 0 else None
-    if world_size > 1:
-        torch.distributed.barrier()
-        if rank > 0:
-            path = _download(url, None, False)
-    return path
-
-
 def read_weights(path: str, map_location='cpu') -> LoadedFile:
     """Read a checkpoint file, model folder or URL (see the module doc)."""
     path = str(path)
     if path.startswith(URL_PREFIXES):
-        path = download(path)
+        path = download_checkpoint(path)
     path = osp.expanduser(path)
     if osp.isdir(path):
         return read_folder(path, map_location)

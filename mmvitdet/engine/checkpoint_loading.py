@@ -189,18 +189,25 @@ def _download(url: str, model_dir: Optional[str], progress: bool) -> str:
     return path
 
 
+def download_checkpoint(url: str, model_dir: Optional[str] = None, progress: bool = os.isatty(0)) -> str:
+    """Local copy of ``url`` in ``model_dir`` (default: torch hub's checkpoints folder), downloaded once, rank 0
+    first; other ranks wait at a barrier and then find the file."""
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        path = _download(url, model_dir, progress)
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            path = _download(url, model_dir, progress)
+    return path
+
+
 def _mmengine_http_loader(filename: str, map_location: Any = None, model_dir: Optional[str] = None,
                           progress: bool = os.isatty(0)) -> Any:
     """mmengine scheme for http(s) URLs. mmengine's ``load_from_http`` goes through
     ``torch.hub.load_state_dict_from_url``, whose default is ``weights_only=False`` (full unpickling of a download);
-    this one downloads the same way (rank 0 first) and loads with :func:`load_checkpoint_file`."""
-    rank, world_size = get_dist_info()
-    if rank == 0:
-        path = _download(filename, model_dir, progress)
-    if world_size > 1:
-        torch.distributed.barrier()
-        if rank > 0:
-            path = _download(filename, model_dir, progress)
+    this one downloads the same way (:func:`download_checkpoint`) and loads with :func:`load_checkpoint_file`."""
+    path = download_checkpoint(filename, model_dir, progress)
     return load_checkpoint_file(path, map_location=map_location)
 
 
