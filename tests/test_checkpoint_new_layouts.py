@@ -17,8 +17,6 @@ from layouts_timm_hf import (IMG, dino_backbone, dino_full_checkpoint, dinov2_hu
 from mmvitdet.checkpoints import CheckpointError, load_pretrained
 
 CLIP_KW = dict(pre_norm=True, patch_bias=False, act_cfg=dict(type='QuickGELU'), norm_eps=1e-5)
-# The CLIP layout implies width / 64 heads: 1 at the tiny width.
-OPENAI_CLIP_KW = dict(CLIP_KW, arch=dict(embed_dims=C, num_layers=DEPTH, num_heads=1, mlp_ratio=4))
 SIGLIP_KW = dict(act_cfg=dict(type='GELU', approximate='tanh'))
 
 
@@ -128,7 +126,7 @@ def test_dinov2_layer_scale_and_patch_size_must_match(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ CLIP
 def _clip_reference(seed=0):
-    return timm_reference(eps=1e-5, act='quick_gelu', pre_norm=True, heads=1, seed=seed)
+    return timm_reference(eps=1e-5, act='quick_gelu', pre_norm=True, seed=seed)
 
 
 @pytest.mark.parametrize('container', ['pth', 'torchscript', 'safetensors'])
@@ -138,7 +136,7 @@ def test_openai_clip_layout(tmp_path, container):
     path = str(tmp_path / {'pth': 'open_clip_pytorch_model.bin', 'torchscript': 'ViT-B-16.pt',
                            'safetensors': 'open_clip_model.safetensors'}[container])
     {'pth': torch.save, 'torchscript': save_torchscript, 'safetensors': _save_st}[container](state, path)
-    ours = _ours(**OPENAI_CLIP_KW)
+    ours = _ours(**CLIP_KW)
     report = load_pretrained(ours, path)
     assert report.format == 'clip'
     dropped = _dropped(report)
@@ -147,7 +145,6 @@ def test_openai_clip_layout(tmp_path, container):
     assert ('norm_pre.weight', (C, )) in report.loaded
     resized = {k: (a, b) for k, a, b, _ in report.resized}
     assert resized['pos_embed'] == ((197, C), (1, 196, C))
-    assert any('heads: 1' in n for n in report.notes)  # width 64 / 64
     if container == 'torchscript':
         assert any('torch.jit.load' in n for n in report.notes)
     _assert_close(timm_features(ref, _x()), ours, _x())
@@ -156,14 +153,23 @@ def test_openai_clip_layout(tmp_path, container):
 def test_clip_options_must_match_the_weights(tmp_path):
     path = str(tmp_path / 'clip.pth')
     torch.save(openai_clip_state(_clip_reference()), path)
-    arch = OPENAI_CLIP_KW['arch']
     with pytest.raises(CheckpointError, match=r'clip.pth: has no patch-embedding bias.*set patch_bias=False'):
-        load_pretrained(_ours(pre_norm=True, arch=arch), path)
+        load_pretrained(_ours(pre_norm=True), path)
     with pytest.raises(CheckpointError, match=r'clip.pth: has a pre-norm \(visual.ln_pre.weight.*set pre_norm=True'):
-        load_pretrained(_ours(patch_bias=False, arch=arch), path)
-    with pytest.raises(CheckpointError, match=r'clip.pth: CLIP heads = width / 64.*gives 1 attention heads but '
-                                              r'the model has num_heads=4: set num_heads=1'):
-        load_pretrained(_ours(**CLIP_KW), path)
+        load_pretrained(_ours(patch_bias=False), path)
+
+
+def test_open_clip_folder_config_gives_heads_and_activation(tmp_path):
+    """OpenCLIP folder: open_clip_config.json's head_width and quick_gelu are checked against the config."""
+    (tmp_path / 'open_clip_config.json').write_text(
+        '{"model_cfg": {"quick_gelu": true, "vision_cfg": {"width": 64, "head_width": 16, "layers": 4}}}')
+    torch.save(openai_clip_state(_clip_reference()), tmp_path / 'open_clip_pytorch_model.bin')
+    report = load_pretrained(_ours(**CLIP_KW), str(tmp_path))
+    assert any('num_attention_heads=4' in n and 'hidden_act=quick_gelu' in n for n in report.notes)
+    two_heads = dict(CLIP_KW, arch=dict(embed_dims=C, num_layers=DEPTH, num_heads=2))
+    with pytest.raises(CheckpointError, match=r'num_attention_heads=4 gives 4 attention heads but the model has '
+                                              r'num_heads=2: set num_heads=4'):
+        load_pretrained(_ours(**two_heads), str(tmp_path))
 
 
 def test_clip_text_tower_only_is_refused(tmp_path):
@@ -178,7 +184,7 @@ def test_clip_text_tower_only_is_refused(tmp_path):
 @pytest.mark.parametrize('variant', ['reg_slots', 'siglip_no_cls', 'clip_norm_pre'])
 def test_timm_hub_safetensors(tmp_path, variant):
     if variant == 'clip_norm_pre':
-        ref, kwargs = _clip_reference(seed=2), OPENAI_CLIP_KW
+        ref, kwargs = _clip_reference(seed=2), CLIP_KW
     elif variant == 'siglip_no_cls':
         ref, kwargs = timm_reference(act='gelu_tanh', seed=2), SIGLIP_KW
     else:
@@ -263,3 +269,21 @@ def test_hugging_face_text_model_is_refused(tmp_path):
     with pytest.raises(CheckpointError, match=r'clip_text: .*holds only a text tower.*vision_model'):
         load_pretrained(_ours(**CLIP_KW), folder)
     assert os.path.isfile(os.path.join(folder, 'model.safetensors'))
+
+
+def test_openai_clip_width_gives_heads():
+    """OpenAI / OpenCLIP B and L towers have 64-wide heads: a ViT-B/16 tower with 8 heads is refused."""
+    from mmvitdet.checkpoints import openai_clip
+    from mmvitdet.checkpoints.option_checks import check_config_file
+    w = 768
+    state = {'visual.conv1.weight': torch.zeros(w, 3, 16, 16), 'visual.class_embedding': torch.zeros(w),
+             'visual.positional_embedding': torch.zeros(197, w), 'visual.ln_pre.weight': torch.ones(w)}
+    ckpt = openai_clip.convert(state, 'ViT-B-16.pt')
+    with torch.device('meta'):
+        eight, twelve = (our_vit(arch=dict(embed_dims=w, num_layers=1, num_heads=h), window_size=0,
+                                 out_indices=(0, ), **CLIP_KW) for h in (8, 12))
+    with pytest.raises(CheckpointError, match=r'ViT-B-16.pt: a width-768 CLIP image tower .* gives 12 attention '
+                                              r'heads but the model has num_heads=8: set num_heads=12'):
+        check_config_file(ckpt, eight)
+    assert check_config_file(ckpt, twelve) == [
+        'heads: 12 (a width-768 CLIP image tower (OpenAI and OpenCLIP B/L use 64-wide heads)) match the config']

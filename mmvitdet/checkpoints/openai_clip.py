@@ -11,10 +11,13 @@ mlp.c_proj}``, ``visual.ln_post``, ``visual.proj``; the text tower
 ``ln_final``, ``text_projection``) and ``logit_scale``. A file holding only
 the image tower without the ``visual.`` prefix is read too.
 
-The weights cannot show the head count: OpenAI's ``build_model`` (and
-OpenCLIP's default ``head_width=64``) use width / 64 heads, checked against
-the config. Nor the activation: OpenAI's models use QuickGELU, OpenCLIP's own
-trainings GELU unless named ``-quickgelu``; the config states it.
+The weights cannot show the head count. OpenAI's ``build_model`` uses
+width / 64 heads, as do OpenCLIP's B and L models, so widths 768 and 1024
+are checked against the config (12 and 16 heads); OpenCLIP's H/g/bigG use
+80-104 wide heads, so other widths are checked only when the folder's
+``open_clip_config.json`` gives ``head_width``. Nor can they show the
+activation: OpenAI's models use QuickGELU, OpenCLIP's own trainings GELU
+unless named ``-quickgelu``; the config states it.
 """
 from typing import Mapping
 
@@ -24,7 +27,9 @@ from .errors import CheckpointError
 
 NAME = 'clip'
 VISUAL = 'visual.'
-HEAD_WIDTH = 64
+# Width -> heads of every OpenAI CLIP ViT (B/32, B/16, L/14, L/14-336) and
+# OpenCLIP's B/L (64-wide heads).
+HEADS_BY_WIDTH = {768: 12, 1024: 16}
 BLOCK_RENAMES = {
     'ln_1.': 'norm1.',
     'attn.in_proj_weight': 'attn.qkv.weight',
@@ -107,10 +112,9 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
         else:
             unknown.append(key)
     raise_unknown(ckpt, unknown)
-    width = ckpt.weights['patch_embed.proj.weight'].shape[0] \
-        if 'patch_embed.proj.weight' in ckpt.weights else 0
-    if width and width % HEAD_WIDTH == 0:
+    width = int(ckpt.weights['patch_embed.proj.weight'].shape[0])
+    if width in HEADS_BY_WIDTH:
         ckpt.meta['num_heads'] = (
-            width // HEAD_WIDTH, f'CLIP heads = width / {HEAD_WIDTH} '
-            '(OpenAI build_model, OpenCLIP head_width)')
+            HEADS_BY_WIDTH[width], f'a width-{width} CLIP image tower (OpenAI '
+            'and OpenCLIP B/L use 64-wide heads)')
     return ckpt
