@@ -70,8 +70,10 @@ model = dict(
 
 # ---------------------------------------------------------------- data (LSJ)
 backend_args = None
+# mmvitdet's datasets run LoadImageFromFile as CheckedLoadImageFromFile (same
+# outputs, errors naming the image); mmdet's DetInferencer looks for this name.
 train_pipeline = [
-    dict(type='CheckedLoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(
         type='RandomResize',
@@ -91,7 +93,7 @@ train_pipeline = [
     dict(type='PackDetInputs'),
 ]
 test_pipeline = [
-    dict(type='CheckedLoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='Resize', scale=image_size, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(

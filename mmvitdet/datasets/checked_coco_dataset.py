@@ -1,13 +1,24 @@
 """``CheckedCocoDataset``: mmdet's CocoDataset with input checks and errors naming file and fix."""
 import functools
 import os.path as osp
-from typing import List
+from typing import List, Sequence
 
+from mmcv.transforms import LoadImageFromFile
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 
+from .checked_loading import CheckedLoadImageFromFile
 from .validation import DEFAULT_HINT, CheckedCOCO, DataNotFoundError, check_data_paths
+
+LOADER_NAMES = ('LoadImageFromFile', 'mmcv.LoadImageFromFile', 'mmdet.LoadImageFromFile', LoadImageFromFile)
+
+
+def checked_image_loading(pipeline: Sequence) -> list:
+    """``pipeline`` (transform configs or objects) with each plain LoadImageFromFile config
+    replaced by a CheckedLoadImageFromFile config of the same arguments."""
+    return [dict(t, type=CheckedLoadImageFromFile) if isinstance(t, dict) and t.get('type') in LOADER_NAMES
+            else t for t in pipeline]
 
 
 @DATASETS.register_module()
@@ -17,6 +28,10 @@ class CheckedCocoDataset(CocoDataset):
     and image ids, that every configured class is a category of the file, and that the first
     listed image exists. Loading itself is CocoDataset's, unchanged.
 
+    A plain ``LoadImageFromFile`` in ``pipeline`` runs as :class:`CheckedLoadImageFromFile` (same
+    arguments and outputs, errors that name the image and the fix). Configs therefore keep mmdet's
+    ``LoadImageFromFile``, the name mmdet's ``DetInferencer`` looks for in the test pipeline.
+
     Args:
         missing_data_hint: the fix to print when data is missing (e.g. the command that
             prepares it). Other arguments as :class:`mmdet.datasets.CocoDataset`.
@@ -24,6 +39,8 @@ class CheckedCocoDataset(CocoDataset):
 
     def __init__(self, *args, missing_data_hint: str = DEFAULT_HINT, **kwargs) -> None:
         self.missing_data_hint = missing_data_hint
+        if kwargs.get('pipeline'):
+            kwargs['pipeline'] = checked_image_loading(kwargs['pipeline'])
         super().__init__(*args, **kwargs)
 
     def _is_local(self) -> bool:

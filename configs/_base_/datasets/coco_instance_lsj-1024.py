@@ -17,8 +17,10 @@ missing_data_hint = (
 lsj_size = (1024, 1024)  # paper: 1024x1024 input
 backend_args = None
 
+# mmvitdet's datasets run LoadImageFromFile as CheckedLoadImageFromFile (same
+# outputs, errors naming the image); mmdet's DetInferencer looks for this name.
 train_pipeline = [
-    dict(type='CheckedLoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(
         type='RandomResize',
@@ -37,7 +39,7 @@ train_pipeline = [
     dict(type='PackDetInputs'),
 ]
 test_pipeline = [
-    dict(type='CheckedLoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadImageFromFile', backend_args=backend_args),
     # Longer side to 1024; the preprocessor pads to 1024x1024 as in training
     # (paper: less padding at test time costs 0.5-1 APbox).
     dict(type='Resize', scale=lsj_size, keep_ratio=True),

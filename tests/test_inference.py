@@ -1,0 +1,141 @@
+"""mmdet's inference API on mmvitdet configs: DetInferencer, init_detector/inference_detector.
+
+A quickstart model is trained for 2 iterations on a tiny generated shapes set; its checkpoint is
+then used the way an mmdet user would after the quickstart.
+"""
+from pathlib import Path
+
+import mmcv
+import numpy as np
+import pytest
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmengine.runner import Runner
+
+from mmvitdet.engine.launch_config import load_launch_config
+
+REPO = Path(__file__).resolve().parents[1]
+QUICKSTART = REPO / 'configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py'
+CLASSES = ('circle', 'square', 'triangle')
+
+
+def _model_configs():
+    """Every detector config (named ``mask-rcnn_*`` as mmdet names them; the other configs are
+    sweep definitions and pre-training recipes)."""
+    return sorted(p for p in (REPO / 'configs').rglob('mask-rcnn_*.py') if '_base_' not in p.parts)
+
+
+def quickstart_cfg(data_root: str, work_dir: str, iters: int = 2) -> Config:
+    """The quickstart config on a tiny shapes set under ``data_root``, ``iters`` iterations."""
+    shapes = dict(num_train=8, num_val=4, img_size=192, seed=0, classes=list(CLASSES))
+    options = {}
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options.update({f'{loader}.num_workers': 0, f'{loader}.persistent_workers': False,
+                        f'{loader}.dataset.data_root': data_root + '/',
+                        f'{loader}.dataset.generate': shapes})
+    for evaluator in ('val_evaluator', 'test_evaluator'):
+        options[f'{evaluator}.ann_file'] = data_root + '/annotations/instances_val.json'
+    cfg = load_launch_config(str(QUICKSTART), options, work_dir, 'none')
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=iters + 1)
+    cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=iters, by_epoch=False)
+    cfg.randomness = dict(seed=0)
+    cfg.visualizer.name = f'visualizer_{id(cfg)}'
+    return cfg
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    """(data_root, checkpoint) of a 2-iteration quickstart run."""
+    data_root = str(tmp_path_factory.mktemp('shapes'))
+    work_dir = tmp_path_factory.mktemp('work')
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        Runner.from_cfg(quickstart_cfg(data_root, str(work_dir))).train()
+    checkpoint = work_dir / 'iter_2.pth'
+    assert checkpoint.is_file()
+    return data_root, str(checkpoint)
+
+
+def test_det_inferencer_on_quickstart_checkpoint(trained, tmp_path):
+    from mmdet.apis import DetInferencer
+    data_root, checkpoint = trained
+    images = sorted(Path(data_root, 'val').glob('*.png'))
+    inferencer = DetInferencer(model=str(QUICKSTART), weights=checkpoint, device='cpu',
+                               show_progress=False)
+    assert inferencer.model.dataset_meta['classes'] == CLASSES  # from the checkpoint's meta
+    # a 2-iteration model scores its boxes below mmdet's default 0.05 box threshold
+    inferencer.model.roi_head.test_cfg.score_thr = 0.0
+    out_dir = tmp_path / 'out'
+    # a folder, as the mmdet demo takes it; pred_score_thr=0 draws whatever a 2-iteration model finds
+    result = inferencer(str(Path(data_root, 'val')), out_dir=str(out_dir), pred_score_thr=0.0,
+                        no_save_pred=False)
+    predictions = result['predictions']
+    assert len(predictions) == len(images)
+    for prediction in predictions:
+        assert len(prediction['labels']) == len(prediction['scores']) == len(prediction['bboxes'])
+        assert len(prediction['masks']) == len(prediction['labels'])
+        assert all(0 <= label < len(CLASSES) for label in prediction['labels'])
+    assert sum(len(p['labels']) for p in predictions) > 0
+    pictures = sorted((out_dir / 'vis').glob('*.png'))
+    assert [p.name for p in pictures] == [p.name for p in images]
+    drawn = [not np.array_equal(mmcv.imread(str(picture)), mmcv.imread(str(image)))
+             for picture, image in zip(pictures, images)]
+    assert any(drawn)
+    assert len(list((out_dir / 'preds').glob('*.json'))) == len(images)
+
+
+def test_init_detector_and_inference_detector(trained):
+    from mmdet.apis import inference_detector, init_detector
+    data_root, checkpoint = trained
+    model = init_detector(str(QUICKSTART), checkpoint, device='cpu')
+    image = sorted(Path(data_root, 'val').glob('*.png'))[0]
+    from_path = inference_detector(model, str(image))
+    from_array = inference_detector(model, mmcv.imread(str(image)))
+    assert from_path.pred_instances.bboxes.shape[1] == 4
+    np.testing.assert_allclose(from_path.pred_instances.scores.numpy(),
+                               from_array.pred_instances.scores.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('config', _model_configs(), ids=lambda p: str(p.relative_to(REPO / 'configs')))
+def test_every_config_passes_the_inferencer_pipeline_lookup(config):
+    """DetInferencer replaces the test pipeline's LoadImageFromFile with its own loader; every config
+    must have one there (building the whole model for each config would take minutes)."""
+    from mmdet.apis import DetInferencer
+    cfg = Config.fromfile(str(config))
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        pipeline = DetInferencer._init_pipeline(DetInferencer.__new__(DetInferencer), cfg)
+    assert type(pipeline.transforms[0]).__name__ == 'InferencerLoader'
+
+
+def test_paper_config_builds_an_inferencer():
+    """A paper config (MAE ViT-B) builds a DetInferencer; random weights, a 4-block ViT to stay fast."""
+    from mmdet.apis import DetInferencer
+    cfg = Config.fromfile(str(REPO / 'configs/mae/mask-rcnn_vit-b-mae_fpn_lsj-100e_coco.py'))
+    cfg.model.backbone.arch = dict(embed_dims=96, num_layers=4, num_heads=3)
+    cfg.model.backbone.global_attn_indices = cfg.model.backbone.out_indices = (0, 1, 2, 3)
+    cfg.model.backbone.init_cfg = None
+    cfg.model.neck[0].in_channels = 96
+    cfg.model.neck[1].in_channels = [96] * 4
+    with pytest.warns(UserWarning):  # mmdet warns that there are no weights and no class names
+        inferencer = DetInferencer(model=cfg, weights=None, device='cpu', show_progress=False)
+    image = np.random.default_rng(0).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    result = inferencer(image, return_datasamples=True)
+    assert result['predictions'][0].pred_instances.bboxes.shape[1] == 4
+
+
+def test_dataset_runs_plain_loader_with_checks(tmp_path):
+    """A CheckedCocoDataset turns LoadImageFromFile into CheckedLoadImageFromFile."""
+    from mmdet.registry import DATASETS
+
+    from mmvitdet.datasets import CheckedLoadImageFromFile, DataNotFoundError, generate_shapes_dataset
+    paths = generate_shapes_dataset(tmp_path / 'shapes', num_train=1, num_val=2, img_size=64, max_size=40)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        dataset = DATASETS.build(dict(
+            type='CheckedCocoDataset', data_root=str(paths.root), ann_file='annotations/instances_val.json',
+            data_prefix=dict(img='val/'), metainfo=dict(classes=CLASSES),
+            pipeline=[dict(type='LoadImageFromFile')]))
+        assert isinstance(dataset.pipeline.transforms[0], CheckedLoadImageFromFile)
+        second = Path(dataset.get_data_info(1)['img_path'])
+        second.unlink()
+        with pytest.raises(DataNotFoundError, match=f"image '{second}' not found"):
+            dataset[1]
