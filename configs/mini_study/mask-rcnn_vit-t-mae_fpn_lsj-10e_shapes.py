@@ -1,0 +1,14 @@
+# Mini study (tools/mini_study.py): the quickstart detector, unchanged, from
+# the ViT that MAE (mmpretrain MAE) pre-trained on the
+# unlabeled shapes set with pretrain/mae_vit-t-p16_shapes.py.
+# Paper's position handling for a non-BEiT init: the abs embedding (7x7,
+# class slot dropped) transferred, relative tables added and zero-initialized.
+# tools/mini_study.py sets the checkpoint to its own run's last iter_N.pth.
+_base_ = '../quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py'
+
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='work_dirs/mini_study/pretrain/mae/iter_PLACEHOLDER.pth',
+            format='mmpretrain')))

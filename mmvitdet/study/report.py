@@ -1,0 +1,145 @@
+"""The study's results: main table, convergence figures and a summary, from its work dirs.
+
+Everything is read back from the fine-tuning work dirs with mmvitdet.analysis (the same
+collection, grouping and mean ± std as tools/analysis/results_table.py, whose full set of
+tables is written beside), so the numbers are the logged CocoMetric values.
+"""
+import os
+import os.path as osp
+import platform
+import re
+import subprocess
+import sys
+from typing import Dict, List
+
+from ..analysis.figures import convergence_figure, save_figure
+from ..analysis.groups import format_mean_std, group_runs
+from ..analysis.result_tables import best_by
+from ..analysis.results_report import runs_from_dirs
+from ..analysis.run_identity import INIT_LABELS
+from ..analysis.table_format import FORMATS, Table
+from .plan import INITS, PRETRAIN, StudyPlan
+
+# Study inits as the analysis names them (from the config names) and as this study labels them.
+ANALYSIS_INIT = {'beit-simmim': 'beit'}
+LABELS = {
+    'supervised': 'supervised (shapes, multi-label)',
+    'random': 'random',
+    'mocov3': 'MoCo v3',
+    'beit-simmim': 'BEiT arch., SimMIM pixel target',
+    'mae': 'MAE',
+}
+LOAD_LINE = re.compile(r'Loaded ViT weights from (\S+) \(format: (\w+)\): (.*)')
+
+
+def _analysis_init(init: str) -> str:
+    return ANALYSIS_INIT.get(init, init)
+
+
+def main_table(plan: StudyPlan, groups) -> Table:
+    best = best_by(groups, lambda g: g.identity.init)
+    table = Table(f'Mini study: Mask R-CNN ViT-T on shapes, {plan.finetune_epochs} epochs '
+                  'from each init',
+                  ['init', 'pre-training', 'APbox', 'APmask', 'runs'])
+    for init in INITS:
+        group = best.get(_analysis_init(init))
+        pre = ('-' if init == 'random' else
+               f'{PRETRAIN[init][1]}, {plan.pretrain_iters[init]} it x 64')
+        table.rows.append([LABELS[init], pre, format_mean_std(group, 'box') or '-',
+                           format_mean_std(group, 'mask') or '-',
+                           str(group.n) if group else '0'])
+    table.notes = [
+        'AP x 100 on the 50 shapes val images (mmdet CocoMetric), after the last epoch; '
+        'mean ± sample std over fine-tuning seeds where runs > 1',
+        'every pre-training: the same idle-CPU wall-clock budget on 4000 unlabeled 192 px '
+        'images (112 px crops), by mmpretrain 1.2; one pre-training per method, shared by '
+        'the seeds',
+    ]
+    return table
+
+
+def write_table(table: Table, out_dir: str) -> List[str]:
+    os.makedirs(out_dir, exist_ok=True)
+    paths = []
+    for fmt in FORMATS:
+        path = osp.join(out_dir, f'mini_study_main.{fmt}')
+        with open(path, 'w') as f:
+            f.write(table.render(fmt))
+        paths.append(path)
+    return paths
+
+
+def write_figures(groups, out_dir: str) -> List[str]:
+    """AP vs epoch per init (box and mask), legend in this study's labels."""
+    relabel = {INIT_LABELS.get(_analysis_init(i), i): LABELS[i] for i in INITS}
+    paths = []
+    for metric in ('box', 'mask'):
+        fig = convergence_figure(groups, size='T', metric=metric, per_epoch=True, paper=False)
+        if fig is None:
+            continue
+        for ax in fig.axes:
+            legend = ax.get_legend()
+            for text in legend.get_texts() if legend else []:
+                text.set_text(relabel.get(text.get_text(), text.get_text()))
+        paths += save_figure(fig, osp.join(out_dir, f'convergence_{metric}'))
+    return paths
+
+
+def load_reports(plan: StudyPlan) -> Dict[str, str]:
+    """Per fine-tuning stage, the load report's summary line from its log."""
+    found = {}
+    for stage in plan.stages:
+        if stage.kind != 'finetune' or stage.spec['init'] == 'random':
+            continue
+        log = osp.join(plan.out, 'logs', f'{stage.name}.log')
+        if osp.isfile(log):
+            with open(log, errors='replace') as f:
+                lines = [m for m in map(LOAD_LINE.search, f) if m]
+            if lines:
+                found[stage.name] = f'{lines[-1].group(1)}: {lines[-1].group(3)}'
+    return found
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            names = [ln.split(':', 1)[1].strip() for ln in f if ln.startswith('model name')]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    return f'{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}'
+
+
+def write_report(plan: StudyPlan, repo: str, command: str, stage_walls: Dict[str, float]) -> str:
+    """Tables, figures and ``<out>/summary.md``; returns the summary's path."""
+    finetune_root = osp.join(plan.out, 'finetune')
+    runs = runs_from_dirs([finetune_root])
+    groups = group_runs(runs)
+    tables_dir, figures_dir = osp.join(plan.out, 'tables'), osp.join(plan.out, 'figures')
+    table = main_table(plan, groups)
+    write_table(table, tables_dir)
+    figures = write_figures(groups, figures_dir)
+    # The project's full result tables (main, schedule, repeats, run status), as its CLI writes them.
+    subprocess.run([sys.executable, osp.join(repo, 'tools', 'analysis', 'results_table.py'),
+                    finetune_root, '--out-dir', osp.join(tables_dir, 'analysis')],
+                   cwd=repo, check=True, stdout=subprocess.DEVNULL)
+    total = sum(stage_walls.values())
+    lines = [
+        '# Mini study', '',
+        f'Command: `{command}`', '',
+        f'Machine: {machine()}', '',
+        f'Wall time of all stages: {total / 60:.1f} min (plan: {plan.est_seconds / 60:.1f} min '
+        f'on an idle machine)', '',
+        table.render('md'), '',
+        'Figures: ' + ', '.join(osp.relpath(p, plan.out) for p in figures if p.endswith('.png')),
+        '', '## Weights reaching the detector (load reports)', '',
+    ]
+    lines += [f'- {name}: {text}' for name, text in load_reports(plan).items()]
+    lines += ['', '## Stage wall times', '', '| stage | wall min |', '|---|---|']
+    lines += [f'| {name} | {wall / 60:.1f} |' for name, wall in stage_walls.items()]
+    path = osp.join(plan.out, 'summary.md')
+    with open(path + '.tmp', 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    os.replace(path + '.tmp', path)
+    return path

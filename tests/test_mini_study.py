@@ -1,0 +1,253 @@
+"""The mini study (tools/mini_study.py): its pre-training configs, its checkpoints reaching the
+detector, its plan, progress and resume rules, and (slow) the whole command at toy size.
+
+Each pre-training config runs one iteration with mmpretrain's models under mmengine's Runner
+and writes mmengine's ``iter_1.pth``; the detector config of that init is then built by a
+Runner, whose weight initialization must leave the file's tensors in the backbone (mapped by
+hand here, not by the converter under test), with the paper's position rules.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+from mmvitdet.checkpoints.rel_pos_resize import resize_rel_pos_table
+from mmvitdet.datasets.shapes import ShapesDatasetError
+from mmvitdet.datasets.shapes_unlabeled import (LABEL_FILE, ensure_unlabeled_shapes)
+from mmvitdet.engine.launch_config import load_launch_config
+from mmvitdet.study import PRETRAIN, build_plan, split_budget
+from mmvitdet.study.commands import finetune_options, pretrain_options, train_command
+from mmvitdet.study.plan import finetune_config, pretrain_config
+from mmvitdet.study.progress import units_done
+from mmvitdet.study.runner import StudyError, read_marker, write_json_atomic, marker_path
+
+REPO = Path(__file__).resolve().parents[1]
+SHAPES = dict(num_train=8, num_val=4, img_size=192, seed=0,
+              classes=['circle', 'square', 'triangle'])
+
+
+# ------------------------------------------------------------------ unlabeled set
+
+def test_unlabeled_set_is_deterministic_with_image_level_labels(tmp_path):
+    a = ensure_unlabeled_shapes(tmp_path / 'a', num_images=6, seed=3)
+    b = ensure_unlabeled_shapes(tmp_path / 'b', num_images=6, seed=3)
+    for i in range(6):
+        name = f'unlabeled/{i:06d}.png'
+        assert (Path(a) / name).read_bytes() == (Path(b) / name).read_bytes()
+    labels = json.loads((Path(a) / LABEL_FILE).read_text())
+    assert labels['metainfo']['classes'] == ['circle', 'square', 'triangle', 'rectangle',
+                                             'star']
+    assert len(labels['data_list']) == 6
+    for item in labels['data_list']:
+        assert item['gt_label'] == sorted(set(item['gt_label']))
+        assert all(0 <= c < 5 for c in item['gt_label']) and item['gt_label']
+    other = ensure_unlabeled_shapes(tmp_path / 'c', num_images=6, seed=4)
+    assert (Path(other) / 'unlabeled/000000.png').read_bytes() != (
+        Path(a) / 'unlabeled/000000.png').read_bytes()
+    # reused when identical, an error naming the parameters when not
+    assert ensure_unlabeled_shapes(a, num_images=6, seed=3) == a
+    with pytest.raises(ShapesDatasetError, match='other parameters'):
+        ensure_unlabeled_shapes(a, num_images=7, seed=3)
+
+
+# ------------------------------------------------------- pre-training, one iteration each
+
+@pytest.fixture(scope='module')
+def data_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp('mini_study_data')
+    ensure_unlabeled_shapes(root / 'shapes_unlabeled', num_images=8)
+    return root
+
+
+@pytest.fixture(scope='module')
+def pretrained(data_root, tmp_path_factory):
+    """method -> iter_1.pth written by mmengine's Runner around mmpretrain's model."""
+    plan = build_plan(str(tmp_path_factory.mktemp('plan')), 1.0, 1, 8, str(data_root))
+    files = {}
+    for stage in [s for s in plan.stages if s.kind == 'pretrain']:
+        method = stage.name[len('pretrain-'):]
+        stage.spec['max_iters'] = 1
+        options = dict(o.split('=', 1) for o in pretrain_options(stage))
+        options = {k: (v if k.endswith('data_root') else int(v)) for k, v in options.items()}
+        options.update({'train_dataloader.batch_size': 4, 'train_dataloader.num_workers': 0,
+                        'train_dataloader.persistent_workers': False,
+                        'default_hooks.logger.interval': 1})
+        work_dir = tmp_path_factory.mktemp(method)
+        cfg = load_launch_config(str(REPO / pretrain_config(method)), options, str(work_dir))
+        cfg.visualizer.name = f'visualizer_{method}'
+        Runner.from_cfg(cfg).train()
+        files[method] = work_dir / 'iter_1.pth'
+    return files
+
+
+@pytest.mark.parametrize('method', list(PRETRAIN))
+def test_pretraining_config_runs_one_iteration(pretrained, method):
+    path = pretrained[method]
+    assert path.is_file(), f'mmengine did not write {path}'
+    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    assert ckpt['meta']['iter'] == 1
+    state = ckpt['state_dict']
+    assert 'backbone.patch_embed.projection.weight' in state
+    assert state['backbone.layers.7.ln1.weight'].shape == (192, )  # 8 blocks of width 192
+    scalars = sorted(path.parent.glob('*/vis_data/scalars.json'))
+    records = [json.loads(line) for line in scalars[-1].read_text().splitlines()]
+    assert torch.isfinite(torch.tensor(records[-1]['loss']))
+
+
+class _Stop(Exception):
+    pass
+
+
+class _SnapshotBackbone(Hook):
+    """Copies the backbone's state when training starts (after Runner weight init), then stops."""
+
+    def __init__(self):
+        self.state = None
+
+    def before_train(self, runner) -> None:
+        self.state = {k: v.detach().clone() for k, v in runner.model.backbone.state_dict().items()}
+        raise _Stop
+
+
+def _expected_backbone(file_state, beit: bool):
+    """Detector backbone keys -> tensors, mapped by hand from an mmpretrain ViT state dict."""
+    src = {k[len('backbone.'):]: v for k, v in file_state.items() if k.startswith('backbone.')}
+    expected = {'patch_embed.proj.weight': src['patch_embed.projection.weight'],
+                'patch_embed.proj.bias': src['patch_embed.projection.bias']}
+    names = {'norm1': 'ln1', 'norm2': 'ln2', 'attn.qkv': 'attn.qkv', 'attn.proj': 'attn.proj',
+             'mlp.fc1': 'ffn.layers.0.0', 'mlp.fc2': 'ffn.layers.1'}
+    for i in range(8):
+        for ours, theirs in names.items():
+            for p in ('weight', 'bias'):
+                if f'layers.{i}.{theirs}.{p}' in src:
+                    expected[f'blocks.{i}.{ours}.{p}'] = src[f'layers.{i}.{theirs}.{p}']
+        if beit:
+            for p in ('attn.q_bias', 'attn.v_bias', 'gamma_1', 'gamma_2'):
+                expected[f'blocks.{i}.{p}'] = src[f'layers.{i}.{p}']
+    return src, expected
+
+
+@pytest.mark.parametrize('method', list(PRETRAIN))
+def test_pretrained_weights_reach_the_detector(pretrained, data_root, tmp_path, method):
+    options = {'model.backbone.init_cfg.checkpoint': str(pretrained[method]),
+               'train_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False,
+               'val_dataloader.num_workers': 0, 'val_dataloader.persistent_workers': False}
+    det_root = str(data_root / 'shapes')
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options[f'{loader}.dataset.data_root'] = det_root + '/'
+        options[f'{loader}.dataset.generate'] = SHAPES
+    options['val_evaluator.ann_file'] = det_root + '/annotations/instances_val.json'
+    options['test_evaluator.ann_file'] = det_root + '/annotations/instances_val.json'
+    cfg = load_launch_config(str(REPO / finetune_config(method)), options, str(tmp_path))
+    cfg.visualizer.name = f'visualizer_det_{method}'
+    snapshot = _SnapshotBackbone()
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(snapshot)
+    with pytest.raises(_Stop):
+        runner.train()
+    got = snapshot.state
+    beit = method == 'beit-simmim'
+    file_state = torch.load(pretrained[method], map_location='cpu', weights_only=True)['state_dict']
+    src, expected = _expected_backbone(file_state, beit)
+    for key, value in expected.items():
+        assert torch.equal(got[key], value), f'{method}: {key} differs from the file'
+    if beit:
+        # paper: BEiT's relative table transferred (3 class rows dropped): as is for the 7x7
+        # windows (= the pre-training grid), resized for the 12x12 global blocks
+        table = src['rel_pos_bias.relative_position_bias_table'][:-3]
+        assert torch.equal(got['rel_pos_bias_window.relative_position_bias_table'], table)
+        assert torch.allclose(got['rel_pos_bias_global.relative_position_bias_table'],
+                              resize_rel_pos_table(table, (7, 7), (12, 12)))
+        assert 'pos_embed' not in src  # BEiT has none: the detector's stays random
+        assert got['pos_embed'].abs().sum() > 0
+    else:
+        # paper: abs embedding transferred (class slot dropped; 7x7 = the detector's
+        # pre-training grid, so no resize), relative tables zero-initialized
+        assert torch.equal(got['pos_embed'], src['pos_embed'][:, 1:])
+        for table in ('rel_pos_bias_window', 'rel_pos_bias_global'):
+            assert not got[f'{table}.relative_position_bias_table'].any()
+    compared = set(expected) | {'pos_embed', 'rel_pos_bias_window.relative_position_bias_table',
+                                'rel_pos_bias_global.relative_position_bias_table'}
+    buffers = {k for k in got if 'relative_position_index' in k}
+    assert set(got) - compared - buffers == set(), 'backbone tensors not checked'
+
+
+# ------------------------------------------------------------- plan, progress, resume
+
+def test_budget_sets_equal_pretraining_time_and_finetuning_epochs():
+    iters, epochs = split_budget(60, 1)
+    assert set(iters) == set(PRETRAIN) and epochs >= 2
+    from mmvitdet.study.plan import SECONDS_PER_ITER
+    seconds = [iters[m] * SECONDS_PER_ITER[m] for m in iters]
+    assert max(seconds) - min(seconds) <= max(SECONDS_PER_ITER.values())  # same wall time
+    bigger, more_epochs = split_budget(120, 1)
+    assert all(bigger[m] > iters[m] for m in iters) and more_epochs > epochs
+    assert split_budget(60, 3)[1] < epochs  # seeds share the fine-tuning budget
+    plan = build_plan('/o', 60, 1, 4000, '/d')
+    assert abs(plan.est_seconds / 60 - 60) < 6
+    with pytest.raises(ValueError, match='--seeds'):
+        split_budget(60, 0)
+
+
+def test_stage_commands_carry_the_plan(tmp_path):
+    plan = build_plan(str(tmp_path), 60, 2, 4000, '/data')
+    names = [s.name for s in plan.stages]
+    assert names[:5] == ['data', 'pretrain-supervised', 'pretrain-mocov3',
+                         'pretrain-beit-simmim', 'pretrain-mae']
+    assert 'finetune-mae-seed1' in names and names[-1] == 'report'
+    mae = next(s for s in plan.stages if s.name == 'finetune-mae-seed1')
+    argv = train_command(str(REPO), plan, mae)
+    assert argv[1].endswith('tools/train.py') and '--resume' in argv
+    options = finetune_options(plan, mae)
+    assert f'model.backbone.init_cfg.checkpoint={plan.pretrain_checkpoint("mae")}' in options
+    assert plan.pretrain_checkpoint('mae').endswith(f"iter_{plan.pretrain_iters['mae']}.pth")
+    assert 'randomness.seed=1' in options
+    random = next(s for s in plan.stages if s.name == 'finetune-random-seed0')
+    assert not any('init_cfg' in o for o in finetune_options(plan, random))
+
+
+def test_progress_from_mmengine_log_lines():
+    assert units_done('11/28 - mmengine - INFO - Iter(train) [ 120/400]  lr: 1e-3') == 120
+    assert units_done('mmengine - INFO - Epoch(train)  [3][ 20/100]  lr: 1e-3') == 220
+    assert units_done('mmengine - INFO - Epoch(val)  [3][ 2/7]') is None
+
+
+def test_marker_of_another_plan_is_an_error(tmp_path):
+    plan = build_plan(str(tmp_path), 60, 1, 4000, '/d')
+    stage = plan.stages[1]
+    assert read_marker(plan, stage) is None
+    write_json_atomic(dict(name=stage.name, spec=stage.spec, wall_seconds=1.0),
+                      marker_path(plan, stage))
+    assert read_marker(plan, stage)['wall_seconds'] == 1.0
+    other = build_plan(str(tmp_path), 30, 1, 4000, '/d')
+    with pytest.raises(StudyError, match='another --out'):
+        read_marker(other, other.stages[1])
+
+
+# ------------------------------------------------------------------- whole command
+
+@pytest.mark.slow
+def test_mini_study_end_to_end_and_resume(tmp_path):
+    args = [sys.executable, str(REPO / 'tools/mini_study.py'), '--budget-min', '0.1',
+            '--num-unlabeled', '64', '--det-subset', '8', '--out', str(tmp_path / 'out'),
+            '--data-root', str(tmp_path / 'data')]
+    first = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=1800)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert 'ETA' in first.stdout
+    out = tmp_path / 'out'
+    for method in PRETRAIN:
+        assert (out / 'pretrain' / method / 'iter_2.pth').is_file()
+    summary = (out / 'summary.md').read_text()
+    for label in ('MAE', 'MoCo v3', 'BEiT arch., SimMIM pixel target', 'random'):
+        assert label in summary
+    assert summary.count('loaded') >= 4  # a load report per pre-trained init
+    assert (out / 'figures' / 'convergence_box.png').is_file()
+    assert (out / 'tables' / 'mini_study_main.csv').is_file()
+    again = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout.count('finished earlier, skipped') == 10
