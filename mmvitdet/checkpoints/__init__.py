@@ -1,5 +1,8 @@
-"""Official ViT checkpoints (timm/DeiT, MAE, MoCo v3, BEiT, mmpretrain, mmvitdet)
-converted at load time with the paper's position standardization."""
+"""Official ViT checkpoints converted at load time with the paper's position
+standardization: timm/DeiT (and timm hub files), MAE, MoCo v3, BEiT, DINO,
+iBOT, DINOv2, CLIP (OpenAI / OpenCLIP), Hugging Face ViT / ViTMAE / DINOv2 /
+CLIP / SigLIP, mmpretrain, mmvitdet; read from .pth/.pt/.bin, .safetensors,
+TorchScript archives, model folders or URLs (file_formats.py)."""
 from .converted import ConvertedCheckpoint, RelTable
 from .detect import FORMATS, detect_format, unwrap_state_dict
 from .errors import CheckpointError

@@ -253,8 +253,9 @@ class ViT(BaseModule):
     def init_weights(self) -> None:
         """Load ``init_cfg=dict(type='Pretrained', checkpoint=...)`` strictly.
 
-        Any official layout (timm/DeiT, MAE, MoCo v3, BEiT, mmpretrain,
-        mmvitdet) is converted at load with the paper's position
+        Any official layout (timm/DeiT, MAE, MoCo v3, BEiT, DINO, iBOT,
+        DINOv2, CLIP, Hugging Face ViT/DINOv2/CLIP/SigLIP, mmpretrain,
+        mmvitdet; .pth, .safetensors or a model folder) is converted at load with the paper's position
         standardization and a load report in the log; optional keys
         ``format``, ``rel_pos_resize``, ``discard`` (see
         ``mmvitdet.checkpoints.load_pretrained``). mmengine's PretrainedInit
