@@ -89,3 +89,41 @@ def test_config_loads_its_release_layout(init, size, tmp_path, monkeypatch):
             got = vit(x)
     for e, g in zip(expected, got):
         torch.testing.assert_close(g, e, atol=2e-4, rtol=1e-3)
+
+
+def test_converter_takes_patch_embed_resize_from_the_config(tmp_path, monkeypatch, capsys):
+    """convert_vit.py --config (DINOv2 ViT-B/14, tiny): the config's patch_embed_resize='pinv' applies;
+    the written file then loads into the /16 model as is."""
+    import importlib.util
+    from pathlib import Path
+
+    from mmvitdet.checkpoints.patch_embed_resize import resize_patch_kernel
+    src, ref, _ = write_release('dinov2', 'b', tmp_path)
+    config = tmp_path / 'tiny_dinov2.py'
+    config.write_text(f"_base_ = '{config_path('dinov2', 'b')}'\n"
+                      f'model = dict(backbone=dict(arch=dict(_delete_=True, embed_dims={C}, num_layers={DEPTH}, '
+                      f'num_heads={HEADS}, mlp_ratio=4), img_size=256, global_attn_indices=(1, 3), '
+                      'out_indices=(1, 3)))\n')
+    tool = Path(__file__).resolve().parents[1] / 'tools' / 'model_converters' / 'convert_vit.py'
+    spec = importlib.util.spec_from_file_location('convert_vit', tool)
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    monkeypatch.setenv('MMVITDET_CHECKPOINTS', str(tmp_path))
+    dst = str(tmp_path / 'converted.pth')
+    assert cli.main([src, dst, '--config', str(config)]) == 0
+    assert 'patch 14 -> 16, pinv' in capsys.readouterr().out
+    vit, _ = config_backbone('dinov2', 'b', dst, monkeypatch, img_size=256)
+    report = load_pretrained(vit, dst)  # mmvitdet format, patch 16 already
+    assert 'patch_embed.proj.weight' in dict(report.loaded)
+    expected = resize_patch_kernel(ref.patch_embed.proj.weight.detach(), 16, 'pinv')
+    torch.testing.assert_close(vit.patch_embed.proj.weight.detach(), expected)
+    # the same config without the key: the patch-size error names the option
+    no_resize = tmp_path / 'tiny_dinov2_no_resize.py'
+    no_resize.write_text(f"_base_ = '{config}'\nmodel = dict(backbone=dict(init_cfg=dict(_delete_=True, "
+                         "type='Pretrained', checkpoint='unused.pth', format='dinov2')))\n")
+    assert cli.main([src, str(tmp_path / 'other.pth'), '--config', str(no_resize)]) == 1
+    err = capsys.readouterr().err
+    assert 'patch size is 14x14' in err and "patch_embed_resize='pinv'" in err
+    assert cli.main([src, str(tmp_path / 'other.pth'), '--config', str(no_resize),
+                     '--patch-embed-resize', 'bilinear']) == 0
+    assert 'patch 14 -> 16, bilinear' in capsys.readouterr().out

@@ -108,7 +108,8 @@ def export_mmvitdet(src: str,
                     format: str = 'auto',
                     rel_pos_resize: str = 'geometric',
                     discard: Iterable[str] = (),
-                    force: bool = False) -> LoadReport:
+                    force: bool = False,
+                    patch_embed_resize: Optional[str] = None) -> LoadReport:
     """Convert ``src`` for the backbone ``vit_cfg`` and write it to ``dst``.
 
     Args:
@@ -116,7 +117,8 @@ def export_mmvitdet(src: str,
         dst: output file; refused if it exists unless ``force``.
         vit_cfg: ViT kwargs; None infers them with :func:`vit_cfg_for`.
             Entries 'arch' may be 'auto'. ``init_cfg``/``type`` are ignored.
-        format, rel_pos_resize, discard: as for ``load_pretrained``.
+        format, rel_pos_resize, discard, patch_embed_resize: as for
+            ``load_pretrained`` (the written kernel has the model's patch).
 
     Returns:
         The load report (also stored in the file's meta).
@@ -130,7 +132,8 @@ def export_mmvitdet(src: str,
     cfg = vit_cfg_for(ckpt, **cfg)
     with torch.device('meta'):  # only the structure is needed
         model = ViT(**cfg)
-    state, report = standardize(ckpt, model, rel_pos_resize)
+    state, report = standardize(ckpt, model, rel_pos_resize,
+                                patch_embed_resize)
     new_keys = {k for k, _, _ in report.new}
     rel_grids = {}
     for _, module, names in rel_targets(model):
