@@ -127,3 +127,23 @@ def test_converter_takes_patch_embed_resize_from_the_config(tmp_path, monkeypatc
     assert cli.main([src, str(tmp_path / 'other.pth'), '--config', str(no_resize),
                      '--patch-embed-resize', 'bilinear']) == 0
     assert 'patch 14 -> 16, bilinear' in capsys.readouterr().out
+
+
+def test_native_patch14_ablation_loads_dinov2_without_resize(tmp_path, monkeypatch):
+    """configs/ablations/patch14 (tiny): the 14-px kernel as is, taps of a 1036-px-style padded grid."""
+    src, ref, _ = write_release('dinov2', 'b', tmp_path)
+    monkeypatch.setenv('MMVITDET_CHECKPOINTS', str(tmp_path))
+    path = config_path('dinov2', 'b').parents[1] / 'ablations' / 'patch14' / \
+        'mask-rcnn_vit-b-dinov2-native-p14_fpn_lsj-100e_coco.py'
+    bb = Config.fromfile(str(path)).model.backbone
+    cfg = dict(bb, arch=dict(embed_dims=C, num_layers=DEPTH, num_heads=HEADS, mlp_ratio=4), img_size=128,
+               global_attn_indices=(1, 3), out_indices=(1, 3), with_cp=False)
+    assert cfg['init_cfg']['checkpoint'] == src
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        vit = MODELS.build(cfg).eval()
+    report = load_pretrained(vit, **pretrained_init_cfg(cfg['init_cfg']))
+    assert 'patch_embed.proj.weight' in dict(report.loaded)
+    torch.testing.assert_close(vit.patch_embed.proj.weight, ref.patch_embed.proj.weight)
+    with torch.no_grad():
+        outs = vit(torch.randn(1, 3, 128, 128))
+    assert [tuple(o.shape) for o in outs] == [(1, C, 10, 10)] * 2  # 128 px padded to 140 = 10 x 14
