@@ -257,7 +257,8 @@ class ViT(BaseModule):
         DINOv2, CLIP, Hugging Face ViT/DINOv2/CLIP/SigLIP, mmpretrain,
         mmvitdet; .pth, .safetensors or a model folder) is converted at load with the paper's position
         standardization and a load report in the log; optional keys
-        ``format``, ``rel_pos_resize``, ``discard`` (see
+        ``format``, ``rel_pos_resize``, ``discard``, ``patch_embed_resize``
+        (a 14-px file in a 16-px model, see
         ``mmvitdet.checkpoints.load_pretrained``). mmengine's PretrainedInit
         (strict=False, silent on mismatches) is not used. Without a
         Pretrained entry the random init of ``reset_parameters`` stays.
