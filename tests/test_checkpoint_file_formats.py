@@ -150,3 +150,27 @@ def test_converter_reads_safetensors_and_folders(tmp_path):
     for a, b in zip(_features(direct), _features(converted)):
         torch.testing.assert_close(a, b)
     assert transformers.__version__ < '5'  # 5.x breaks `import mmpretrain` (requirements-test.txt)
+
+
+def test_converter_with_a_clip_config(tmp_path, capsys):
+    """convert_vit.py --config with CLIP's options on an OpenCLIP .safetensors file; a config that contradicts
+    the weights is refused with the option to set (options a config leaves out are taken from the weights)."""
+    pytest.importorskip('timm', reason='timm is a test requirement')
+    from layouts_timm_hf import openai_clip_state, timm_reference
+    src = tmp_path / 'open_clip_model.safetensors'
+    state = openai_clip_state(timm_reference(eps=1e-5, act='quick_gelu', pre_norm=True))
+    save_file({k: v.contiguous() for k, v in state.items()}, str(src))
+    backbone = ("model = dict(backbone=dict(type='ViT', arch=dict(embed_dims=64, num_layers=4, num_heads=4), "
+                "img_size=224, window_size=0, out_indices=(0, 1, 2, 3), norm_eps=1e-5, {options}))\n")
+    good, bad = tmp_path / 'clip.py', tmp_path / 'plain.py'
+    good.write_text(backbone.format(options="pre_norm=True, patch_bias=False, act_cfg=dict(type='QuickGELU')"))
+    bad.write_text(backbone.format(options="pre_norm=False, act_cfg=dict(type='QuickGELU')"))
+    dst = tmp_path / 'clip_mmvitdet.pth'
+    assert convert_vit.main([str(src), str(dst), '--config', str(good)]) == 0
+    saved = torch.load(dst, weights_only=True)
+    assert {'norm_pre.weight', 'norm_pre.bias'} <= set(saved['state_dict'])
+    assert 'patch_embed.proj.bias' not in saved['state_dict']
+    assert saved['meta']['mmvitdet']['source_format'] == 'clip'
+    assert convert_vit.main([str(src), str(tmp_path / 'x.pth'), '--config', str(bad)]) == 1
+    assert 'set pre_norm=True' in capsys.readouterr().err
+    assert not (tmp_path / 'x.pth').exists()

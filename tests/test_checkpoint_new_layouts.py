@@ -287,3 +287,12 @@ def test_openai_clip_width_gives_heads():
         check_config_file(ckpt, eight)
     assert check_config_file(ckpt, twelve) == [
         'heads: 12 (a width-768 CLIP image tower (OpenAI and OpenCLIP B/L use 64-wide heads)) match the config']
+
+
+def test_init_cfg_takes_a_model_folder(tmp_path):
+    """The config route: init_cfg=dict(type='Pretrained', checkpoint=<Hugging Face folder>)."""
+    model = hf_model('siglip')
+    folder = save_hf_folder(model, tmp_path / 'siglip-base-patch16-224')
+    ours = our_vit(window_size=0, init_cfg=dict(type='Pretrained', checkpoint=folder, format='hf_clip'), **SIGLIP_KW)
+    ours.init_weights()
+    _assert_close(hf_features('siglip', model, _x()), ours.eval(), _x())
