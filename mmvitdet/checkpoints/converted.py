@@ -156,6 +156,18 @@ def block_key(key: str, prefix: str = 'blocks.') -> Optional[Tuple[int, str]]:
     return (int(m.group(1)), m.group(2)) if m else None
 
 
+def rename_part(part: str, table: Mapping[str, str]) -> Optional[str]:
+    """Rename a block key part by the first matching entry of ``table``.
+
+    Entries ending in '.' are prefixes ('ln_1.' -> 'norm1.' also renames
+    'ln_1.weight'); others match exactly. None when nothing matches.
+    """
+    for old, new in table.items():
+        if part == old or (old.endswith('.') and part.startswith(old)):
+            return new + part[len(old):]
+    return None
+
+
 def raise_unknown(ckpt: ConvertedCheckpoint, unknown: List[str]) -> None:
     """Refuse keys the format does not know instead of dropping them silently."""
     if unknown:

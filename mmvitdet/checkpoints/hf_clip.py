@@ -17,7 +17,7 @@ from collections import defaultdict
 from typing import Mapping
 
 from .converted import (ConvertedCheckpoint, add_fused_qkv, raise_unknown,
-                        strip_extra_tokens, tensor_items)
+                        rename_part, strip_extra_tokens, tensor_items)
 from .errors import CheckpointError
 
 NAME = 'hf_clip'
@@ -51,13 +51,6 @@ def matches(state: Mapping) -> bool:
     return any(k.startswith('text_model.embeddings.') for k in state)
 
 
-def _matching(part: str, table: Mapping):
-    for old, new in table.items():
-        if part == old or (old.endswith('.') and part.startswith(old)):
-            return old, new
-    return None
-
-
 def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
     ckpt = ConvertedCheckpoint(path, NAME)
     prefix = _prefix(state)
@@ -79,9 +72,11 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
             continue
         key = src[len(prefix):]
         layer = _LAYER.match(key)
-        dropped = _matching(key, VISION_DROPPED)
+        dropped = next((why for p, why in VISION_DROPPED.items()
+                        if key == p or (p.endswith('.') and key.startswith(p))),
+                       None)
         if dropped:
-            ckpt.drop(src, value, dropped[1])
+            ckpt.drop(src, value, dropped)
         elif key == 'embeddings.position_embedding.weight':
             strip_extra_tokens(ckpt, src, value[None], int(has_cls),
                                note='batch dimension added',
@@ -92,10 +87,9 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
             ckpt.add('norm_pre.' + key[len('pre_layrnorm.'):], value, src)
         elif layer and layer.group(2).startswith(QKV):
             qkv[int(layer.group(1))][src] = value
-        elif layer and _matching(layer.group(2), BLOCK_RENAMES):
-            old, new = _matching(layer.group(2), BLOCK_RENAMES)
-            ckpt.add(f'blocks.{layer.group(1)}.{new}'
-                     f'{layer.group(2)[len(old):]}', value, src)
+        elif layer and rename_part(layer.group(2), BLOCK_RENAMES):
+            part = rename_part(layer.group(2), BLOCK_RENAMES)
+            ckpt.add(f'blocks.{layer.group(1)}.{part}', value, src)
         else:
             unknown.append(src)
     raise_unknown(ckpt, unknown)

@@ -17,7 +17,7 @@ from collections import defaultdict
 from typing import Mapping
 
 from .converted import (ConvertedCheckpoint, add_fused_qkv, raise_unknown,
-                        strip_extra_tokens, tensor_items)
+                        rename_part, strip_extra_tokens, tensor_items)
 
 NAME = 'hf_vit'
 PREFIXES = ('vit.', 'dinov2.', '')
@@ -58,13 +58,6 @@ def matches(state: Mapping) -> bool:
                                  for k in state)
 
 
-def _rename(part: str):
-    for old, new in BLOCK_RENAMES.items():
-        if part == old or (old.endswith('.') and part.startswith(old)):
-            return new + part[len(old):]
-    return None
-
-
 def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
     ckpt = ConvertedCheckpoint(path, NAME)
     prefix = _prefix(state)
@@ -93,9 +86,9 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
             ckpt.add('patch_embed.proj.' + key[len(PATCH):], value, src)
         elif layer and layer.group(2).startswith(QKV):
             qkv[int(layer.group(1))][src] = value
-        elif layer and _rename(layer.group(2)) is not None:
-            ckpt.add(f'blocks.{layer.group(1)}.{_rename(layer.group(2))}',
-                     value, src)
+        elif layer and rename_part(layer.group(2), BLOCK_RENAMES):
+            part = rename_part(layer.group(2), BLOCK_RENAMES)
+            ckpt.add(f'blocks.{layer.group(1)}.{part}', value, src)
         else:
             unknown.append(src)
     raise_unknown(ckpt, unknown)

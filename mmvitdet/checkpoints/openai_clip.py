@@ -22,7 +22,7 @@ unless named ``-quickgelu``; the config states it.
 from typing import Mapping
 
 from .converted import (ConvertedCheckpoint, block_key, raise_unknown,
-                        strip_extra_tokens, tensor_items)
+                        rename_part, strip_extra_tokens, tensor_items)
 from .errors import CheckpointError
 
 NAME = 'clip'
@@ -60,13 +60,6 @@ def matches(state: Mapping) -> bool:
     """The image tower, or a text tower alone (refused by convert)."""
     return _visual_prefix(state) is not None or (
         'token_embedding.weight' in state and 'text_projection' in state)
-
-
-def _rename(part: str):
-    for old, new in BLOCK_RENAMES.items():
-        if part == old or (old.endswith('.') and part.startswith(old)):
-            return new + part[len(old):]
-    return None
 
 
 def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
@@ -107,8 +100,9 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
                                src_shape=tuple(value.shape))
         elif part.startswith('ln_pre.'):
             ckpt.add('norm_pre.' + part[len('ln_pre.'):], value, key)
-        elif blk is not None and _rename(blk[1]) is not None:
-            ckpt.add(f'blocks.{blk[0]}.{_rename(blk[1])}', value, key)
+        elif blk is not None and rename_part(blk[1], BLOCK_RENAMES):
+            ckpt.add(f'blocks.{blk[0]}.{rename_part(blk[1], BLOCK_RENAMES)}',
+                     value, key)
         else:
             unknown.append(key)
     raise_unknown(ckpt, unknown)
