@@ -149,6 +149,9 @@ def hf_model(kind: str, seed: int = 0):
     builders = {
         'vit': lambda: t.ViTModel(t.ViTConfig(**HF_TINY, intermediate_size=4 * C, patch_size=16)),
         'vit_mae': lambda: t.ViTMAEModel(t.ViTMAEConfig(**HF_TINY, intermediate_size=4 * C, patch_size=16)),
+        'vit_mae_pretraining': lambda: t.ViTMAEForPreTraining(t.ViTMAEConfig(
+            **HF_TINY, intermediate_size=4 * C, patch_size=16, decoder_hidden_size=32, decoder_num_hidden_layers=1,
+            decoder_num_attention_heads=2, decoder_intermediate_size=64)),
         'dinov2': lambda: t.Dinov2Model(t.Dinov2Config(**HF_TINY, mlp_ratio=4, patch_size=14)),
         'dinov2_reg': lambda: t.Dinov2WithRegistersModel(t.Dinov2WithRegistersConfig(
             **HF_TINY, mlp_ratio=4, patch_size=14, num_register_tokens=4)),
@@ -188,6 +191,8 @@ def _grid(tokens: torch.Tensor, patch: int):
 
 def hf_features(kind: str, model, x: torch.Tensor):
     """Block outputs of the transformers encoder run on the patch tokens only (no class/register token)."""
+    if kind == 'vit_mae_pretraining':  # the encoder under 'vit.'
+        kind, model = 'vit_mae', model.vit
     with torch.no_grad():
         if kind in ('vit', 'vit_mae', 'dinov2', 'dinov2_reg'):
             emb = model.embeddings

@@ -217,6 +217,7 @@ def test_timm_hub_safetensors(tmp_path, variant):
 HF_CASES = {
     'vit': dict(norm_eps=1e-12),
     'vit_mae': dict(norm_eps=1e-12),
+    'vit_mae_pretraining': dict(norm_eps=1e-12),
     'dinov2': dict(patch=14, layer_scale_init_value=1e-5),
     'dinov2_reg': dict(patch=14, layer_scale_init_value=1e-5),
     'clip_vision': CLIP_KW,
@@ -224,7 +225,8 @@ HF_CASES = {
     'siglip_vision': dict(SIGLIP_KW),
     'siglip': dict(SIGLIP_KW),
 }
-HF_FORMAT = {'vit': 'hf_vit', 'vit_mae': 'hf_vit', 'dinov2': 'hf_vit', 'dinov2_reg': 'hf_vit'}
+HF_FORMAT = {'vit': 'hf_vit', 'vit_mae': 'hf_vit', 'vit_mae_pretraining': 'hf_vit', 'dinov2': 'hf_vit',
+             'dinov2_reg': 'hf_vit'}
 
 
 @pytest.mark.parametrize('kind', sorted(HF_CASES))
@@ -244,6 +246,8 @@ def test_hugging_face_folder(tmp_path, kind):
         assert any('.head.' in k or k.startswith('head.') for k in dropped)
     if kind == 'dinov2_reg':
         assert 'embeddings.register_tokens' in dropped
+    if kind == 'vit_mae_pretraining':
+        assert {'vit.embeddings.cls_token', 'decoder.decoder_pred.weight'} <= dropped
     assert any(k.endswith('blocks.0.attn.qkv.weight') for k, _ in report.loaded)
     _assert_close(hf_features(kind, model, _x()), ours, _x())
     if kind in ('vit', 'clip', 'dinov2_reg', 'siglip'):
