@@ -40,6 +40,7 @@ model = dict(
         # kept as 16x16 (= 256 px at patch 16).
         pretrain_img_size=16 * 16,
         window_size=16,  # paper's rule: window = pre-training grid (16x16)
+        # global blocks: the paper's 4, one per d/4, (5, 11, 17, 23) from the base model
         # OpenAI CLIP's VisionTransformer (clip/model.py): LayerNorm eps 1e-5
         # (torch's default), QuickGELU, ln_pre, conv1 without bias, qkv bias,
         # no layer scale.

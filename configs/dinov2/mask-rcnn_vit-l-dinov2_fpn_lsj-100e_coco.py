@@ -47,6 +47,7 @@ model = dict(
         # end (Oquab et al., "Adapting the resolution"); 16 also tiles the
         # 64x64 grid without padding.
         window_size=16,
+        # global blocks: the paper's 4, one per d/4, (5, 11, 17, 23) from the base model
         # DINOv2's ViT (dinov2/models/vision_transformer.py, dinov2/layers/):
         # LayerNorm eps 1e-6, exact GELU MLP, qkv bias, layer scale (ls1/ls2,
         # init 1e-5 in training; the file's values are loaded), no norm before
