@@ -1,0 +1,158 @@
+"""``tools/gpu_check.py --prepare``: fill the carried folder on a machine with a package registry.
+
+Downloads, for the GPU image's CPython 3.12 on manylinux x86_64, the wheels of the stack that the image lacks
+(:mod:`.device_image`), pinned to the versions this checkout's environment runs, plus mmcv's source release;
+checks that every requirement of every carried wheel is carried or in the image; writes the manifest; and
+checks the size against the 64 MiB that may travel with a device call.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, Iterable, List, Tuple
+from zipfile import ZipFile
+
+from . import carried, device_image
+from .mmcv_source import MMCV_VERSION
+
+# (distribution, why the GPU check needs it); versions are those installed here (see pinned_requirements).
+CARRIED_DISTRIBUTIONS: Tuple[Tuple[str, str], ...] = (
+    ('mmengine', 'Runner, Config, optim wrappers (pinned 0.10.7 in requirements.txt)'),
+    ('mmdet', 'Mask R-CNN, CocoMetric (3.3.0)'),
+    ('mmpretrain', 'ViT helpers, layer-wise lr decay (1.2.0)'),
+    ('pycocotools', 'mmdet: COCO masks and metric'),
+    ('terminaltables', 'mmdet: metric tables'),
+    ('shapely', 'mmdet: mask structures'),
+    ('addict', 'mmengine, mmcv: Config'),
+    ('termcolor', 'mmengine: logging'),
+    ('yapf', 'mmengine, mmcv: config dumps'),
+    ('platformdirs', 'yapf'),
+    ('importlib-metadata', 'mmpretrain'),
+    ('lazy-importer', 'importlib-metadata'),
+    ('mat4py', 'mmpretrain'),
+    ('modelindex', 'mmpretrain: model index'),
+    ('model-index', 'modelindex'),
+    ('ordered-set', 'model-index'),
+    ('setuptools', "building mmcv: its setup.py imports pkg_resources, gone in setuptools 81"),
+)
+SIZE_LIMIT = 64 * 2**20  # what may travel with a device call: working tree + carried paths
+
+
+def pinned_requirements(distributions: Iterable[str]) -> List[str]:
+    """``name==version`` for each distribution as installed here, so the GPU machine runs what the tests ran."""
+    import importlib.metadata as md
+    pins = []
+    for name in distributions:
+        try:
+            pins.append(f'{name}=={md.version(name)}')
+        except md.PackageNotFoundError:
+            raise SystemExit(f'--prepare: {name} is not installed in {sys.prefix}; run it with the environment of '
+                             'tools/setup.sh (e.g. .venv/bin/python tools/gpu_check.py --prepare)')
+    return pins
+
+
+def download_wheels_command(python: str, requirements: List[str], dest: Path) -> List[str]:
+    cmd = [python, '-m', 'pip', 'download', '--no-deps', '--only-binary', ':all:', '--disable-pip-version-check',
+           '--python-version', '3.12', '--implementation', 'cp', '--abi', device_image.PYTHON_TAG, '-d', str(dest)]
+    for platform in device_image.PLATFORMS:
+        cmd += ['--platform', platform]
+    return cmd + requirements
+
+
+def download_sdist_command(python: str, dest: Path) -> List[str]:
+    return [python, '-m', 'pip', 'download', '--no-deps', '--no-binary', ':all:', '--no-build-isolation',
+            '--disable-pip-version-check', '-d', str(dest), f'mmcv=={MMCV_VERSION}']
+
+
+def wheel_requirements(wheel: Path) -> Tuple[str, List[str]]:
+    """(distribution name, its Requires-Dist lines) read from the wheel's METADATA."""
+    with ZipFile(wheel) as zf:
+        meta_name = next(n for n in zf.namelist() if n.endswith('.dist-info/METADATA'))
+        lines = zf.read(meta_name).decode('utf-8', 'replace').splitlines()
+    name = next(line.split(':', 1)[1].strip() for line in lines if line.startswith('Name:'))
+    requires = [line.split(':', 1)[1].strip() for line in lines if line.startswith('Requires-Dist:')]
+    return name, requires
+
+
+def missing_requirements(wheels: Iterable[Path]) -> Dict[str, List[str]]:
+    """``{requirement: [wheels needing it]}`` for requirements neither carried nor in the GPU image.
+
+    Markers are evaluated for CPython 3.12 on Linux without extras.
+    """
+    from packaging.requirements import Requirement
+    env = dict(python_version='3.12', python_full_version='3.12.3', sys_platform='linux', platform_system='Linux',
+               os_name='posix', implementation_name='cpython', platform_machine='x86_64', extra='')
+    parsed = {wheel: wheel_requirements(wheel) for wheel in wheels}
+    carried_names = {device_image.normalize(name) for name, _ in parsed.values()}
+    missing: Dict[str, List[str]] = {}
+    for wheel, (_, requires) in parsed.items():
+        for line in requires:
+            req = Requirement(line)
+            if req.marker is not None and not req.marker.evaluate(env):
+                continue
+            name = device_image.normalize(req.name)
+            if name not in carried_names and not device_image.has_package(name):
+                missing.setdefault(str(req), []).append(wheel.name)
+    return missing
+
+
+def tree_bytes(repo: Path) -> int:
+    """Bytes of what travels without ``carry``: tracked plus untracked, not ignored files."""
+    out = subprocess.run(['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], cwd=repo,
+                         capture_output=True, check=True).stdout.decode()
+    total = 0
+    for rel in filter(None, out.split('\0')):
+        path = repo / rel
+        if path.is_file() and not path.is_symlink():
+            total += path.stat().st_size
+    return total
+
+
+def write_manifest(carry: Path, pins: List[str]) -> Dict:
+    files = []
+    for path in sorted(carry.rglob('*')):
+        if path.is_file() and path.name != carried.MANIFEST:
+            files.append(dict(path=str(path.relative_to(carry)), bytes=path.stat().st_size,
+                              sha256=carried.sha256(path)))
+    sdist = f'mmcv-{MMCV_VERSION}.tar.gz'
+    manifest = dict(created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), python=device_image.PYTHON_TAG,
+                    platforms=list(device_image.PLATFORMS), requirements=pins, sdist=sdist, files=files,
+                    bytes=sum(f['bytes'] for f in files))
+    tmp = carry / (carried.MANIFEST + '.tmp')
+    tmp.write_text(json.dumps(manifest, indent=1))
+    os.replace(tmp, carry / carried.MANIFEST)
+    return manifest
+
+
+def prepare(repo: Path, carry: Path, log=print) -> Dict:
+    """Fill ``carry`` (replacing what an earlier run left); returns the manifest plus size figures."""
+    python = sys.executable
+    wheels_dir = carry / carried.WHEELS
+    wheels_dir.mkdir(parents=True, exist_ok=True)
+    pins = pinned_requirements(name for name, _ in CARRIED_DISTRIBUTIONS)
+    stale = [p for p in wheels_dir.glob('*.whl')]
+    for path in stale:  # one version per package: pip --no-deps with two would stop the whole install
+        path.unlink()
+    for cmd in (download_wheels_command(python, pins, wheels_dir), download_sdist_command(python, carry)):
+        log('$ ' + ' '.join(cmd))
+        subprocess.run(cmd, check=True)
+    missing = missing_requirements(sorted(wheels_dir.glob('*.whl')))
+    if missing:
+        raise SystemExit('--prepare: these requirements are neither carried nor in the GPU image '
+                         f'(mmvitdet/gpu_check/device_image.py): {missing}; add them to '
+                         'CARRIED_DISTRIBUTIONS in mmvitdet/gpu_check/prepare.py')
+    manifest = write_manifest(carry, pins)
+    manifest['tree_bytes'] = tree_bytes(repo)
+    total = manifest['bytes'] + manifest['tree_bytes']
+    if total > SIZE_LIMIT:
+        raise SystemExit(f'--prepare: {carry} ({manifest["bytes"] / 2**20:.1f} MiB) plus the working tree '
+                         f'({manifest["tree_bytes"] / 2**20:.1f} MiB) exceed the 64 MiB a device call may carry')
+    return manifest
+
+
+def device_command(carry_rel: str) -> str:
+    """The device call that runs the whole check from the carried folder."""
+    return (f'set -o pipefail; PYTHONUNBUFFERED=1 python3 tools/gpu_check.py --carried {carry_rel} '
+            f'--work-dir "$OUT" 2>&1 | tee "$OUT/gpu_check.log"')

@@ -1,0 +1,223 @@
+"""The GPU check, phase by phase: environment, mmcv build, device, ops, training, inference, distributed run,
+attention backends, backbone layouts. Each measurement runs in a fresh process; the report is rewritten after
+each phase. This process imports only the standard library and torch (it sets up the environment that the
+measurements import).
+"""
+import json
+import os
+import shutil
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+from . import carried, cxx_standard, mmcv_build, mmcv_source
+from .phases import PhaseFailed, PhaseResult, PhaseRunner, PhaseSkipped, child_env, run_child, run_command
+from .plan import VIT_B, VIT_L, Plan, tiny_note
+from .report import write_report
+
+PHASES = ('environment', 'mmcv_build', 'device', 'ops', 'train_vit-b_fp16', 'train_vit-b_bf16', 'train_vit-l_cp',
+          'train_vit-l_no-cp', 'inference_vit-b', 'torchrun_nccl_syncbn', 'sdpa_backends', 'backbone_layouts')
+BACKBONE_LAYOUTS = ('ours-hybrid', 'ours-global', 'ours-global-cp')  # 4 global + 8 window blocks, all global
+
+
+class GpuCheck:
+    """One run. ``mode``: 'carried' (GPU machine without registry: install the carried folder, build mmcv),
+    'installed' (an environment from tools/setup.sh), 'dry-run' (this code path on CPU, tiny)."""
+
+    def __init__(self, repo: Path, work_dir: Path, scratch: Path, plan: Plan, mode: str,
+                 carry: Optional[Path] = None, mmcv_ops: Optional[List[str]] = None, log: Callable = print):
+        self.repo, self.work_dir, self.scratch, self.plan, self.mode = repo, work_dir, scratch, plan, mode
+        self.carry = carry
+        self.mmcv_ops = mmcv_ops  # None: all of mmcv's ops
+        self.log = log
+        self.site = scratch / 'site'
+        self.python_path = carried.python_path(repo) if mode != 'carried' else carried.python_path(self.site, repo)
+        self.environment: Dict[str, str] = {}
+        self.report = dict(mode=mode, created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+                           plan=dict(vars(plan)), environment=self.environment,
+                           note=tiny_note(plan) or '')
+
+    # ------------------------------------------------------------------ set-up phases
+    def phase_environment(self, timeout: float) -> Dict:
+        if self.mode == 'installed':
+            raise PhaseSkipped('installed environment (tools/setup.sh); no carried wheels used')
+        if self.carry is None:
+            raise PhaseSkipped('no carried folder (make one with --prepare)')
+        manifest = carried.read_manifest(self.carry)
+        wheels = carried.wheel_paths(self.carry, manifest)
+        if self.mode == 'dry-run':
+            proc = run_command(carried.install_check_command(sys.executable, wheels, self.scratch / 'site-check'),
+                               timeout)
+            would = [line for line in proc.stdout.splitlines() if line.startswith('Would install')]
+            return dict(wheels=len(wheels), carried_mib=round(manifest['bytes'] / 2**20, 1),
+                        note=f'dry run: pip resolved the {len(wheels)} carried wheels for CPython 3.12 manylinux '
+                             f'without installing ({would[0][:80] if would else "no summary"}...)')
+        marker = self.site / '.installed-manifest.json'
+        if marker.is_file() and json.loads(marker.read_text()).get('files') == manifest['files']:
+            return dict(wheels=len(wheels), note=f'already installed in {self.site} (warm machine)')
+        if self.site.exists():
+            shutil.rmtree(self.site)
+        run_command(carried.install_command(sys.executable, wheels, self.site), timeout)
+        marker.write_text(json.dumps(dict(files=manifest['files'])))
+        self.environment['carried'] = f'{len(wheels)} wheels into {self.site}'
+        return dict(wheels=len(wheels), carried_mib=round(manifest['bytes'] / 2**20, 1), site=str(self.site))
+
+    def phase_mmcv_build(self, timeout: float) -> Dict:
+        if self.mode == 'installed':
+            raise PhaseSkipped('installed mmcv (tools/setup.sh builds it with CUDA ops where torch sees a GPU)')
+        if self.carry is None:
+            raise PhaseSkipped('no carried folder, so no mmcv source release (make one with --prepare)')
+        import torch  # the image's; present in every mode that gets here
+        sdist = self.carry / carried.read_manifest(self.carry, verify=False)['sdist']
+        build_root = self.scratch / 'mmcv-build'
+        ops = 'all' if self.mmcv_ops is None else ','.join(self.mmcv_ops)
+        key = dict(torch=torch.__version__, ops=ops, sdist=sdist.name)
+        wheel_dir = build_root / 'wheel'
+        info_file = build_root / 'build-info.json'
+        wheel = mmcv_build.built_wheel(wheel_dir)
+        if self.mode == 'carried' and wheel and info_file.is_file() and json.loads(info_file.read_text()) == key:
+            run_command(carried.install_command(sys.executable, [wheel], self.site), timeout)
+            return dict(ops=ops, note=f'reused {wheel.name} built earlier against torch {torch.__version__}')
+        src = mmcv_source.extract_sdist(sdist, build_root)
+        total = mmcv_source.count_sources(src)
+        metrics = dict(ops=ops, sources_full=total)
+        if self.mmcv_ops is not None:
+            metrics['restricted'] = mmcv_source.restrict_to_ops(src, self.mmcv_ops)
+            mmcv_source.relax_ext_loader(src)
+        metrics['sources_built'] = mmcv_source.count_sources(src)
+        std = cxx_standard.required_cxx_standard(Path(torch.__file__).parent)
+        cxx_standard.set_setup_py_standard(src / 'setup.py', std)
+        metrics['cxx_standard'] = std
+        if self.mode == 'dry-run' or not torch.cuda.is_available():
+            metrics['note'] = ('source prepared, compile skipped: needs CUDA (nvcc and a GPU); '
+                               f'{metrics["sources_built"]["cu"]} .cu + {metrics["sources_built"]["cpp"]} .cpp '
+                               'files would compile')
+            return metrics
+        major, minor = torch.cuda.get_device_capability()
+        arch = f'{major}.{minor}'
+        env = mmcv_build.build_env(os.environ, os.path.dirname(torch.__file__), arch, os.cpu_count() or 4,
+                                   [str(Path(torch.__file__).parent.parent)])
+        env['PYTHONPATH'] = self.python_path  # the carried setuptools < 81 (mmcv's setup.py imports pkg_resources)
+        if wheel_dir.exists():
+            shutil.rmtree(wheel_dir)
+        start = time.monotonic()
+        run_command(mmcv_build.wheel_command(sys.executable, src, wheel_dir), timeout, env=env)
+        metrics['compile_seconds'] = round(time.monotonic() - start, 1)
+        wheel = mmcv_build.built_wheel(wheel_dir)
+        run_command(carried.install_command(sys.executable, [wheel], self.site), timeout)
+        info_file.write_text(json.dumps(key))
+        metrics.update(arch=arch, max_jobs=env['MAX_JOBS'], cuda_home=env.get('CUDA_HOME', '-'), wheel=wheel.name)
+        self.environment['mmcv'] = f'2.1.0 built here ({ops}, sm_{arch.replace(".", "")}, {std})'
+        return metrics
+
+    # ------------------------------------------------------------------ measurements
+    def _child(self, spec: Dict, timeout: float) -> Dict:
+        return run_child(spec, timeout, env=child_env(self.python_path))['metrics']
+
+    def _config(self, rel: str) -> str:
+        return str(self.repo / rel)
+
+    def phase_device(self, timeout):
+        return self._child(dict(kind='device', device=self.plan.device, matmul_size=self.plan.matmul_size), timeout)
+
+    def phase_ops(self, timeout):
+        return self._child(dict(kind='ops', device=self.plan.device), timeout)
+
+    def _train(self, config: str, arch: str, precision: str, with_cp: Optional[bool], large: bool, timeout):
+        p = self.plan
+        metrics = self._child(dict(kind='train', config=self._config(config), arch=arch, img_size=p.img_size,
+                                   batch_size=p.batch_size, precision=precision, device=p.device, with_cp=with_cp,
+                                   cfg_options=p.cfg_options, warmup=p.large_warmup if large else p.warmup,
+                                   iters=p.large_iters if large else p.iters), timeout)
+        if metrics['precision'] != precision:
+            metrics['note'] = f'{precision} requested, ran {metrics["precision"]} (no CUDA: AMP falls back to fp32)'
+        return metrics
+
+    def phase_inference(self, timeout):
+        p = self.plan
+        return self._child(dict(kind='infer', config=self._config(VIT_B), arch='vit-b', img_hw=list(p.infer_hw),
+                                num_images=p.infer_images, precision='fp16', device=p.device,
+                                cfg_options=p.cfg_options), timeout)
+
+    def phase_backbone(self, timeout):
+        p = self.plan
+        return self._child(dict(kind='backbone', variants=list(BACKBONE_LAYOUTS), arch=p.backbone_arch,
+                                img_size=p.backbone_img,
+                                device=p.device, amp=True, warmup=p.backbone_warmup, iters=p.backbone_iters),
+                           timeout)
+
+    def phase_sdpa(self, timeout):
+        p = self.plan
+        return self._child(dict(kind='sdpa', arch=p.backbone_arch, img_size=p.backbone_img, device=p.device,
+                                iters=p.sdpa_iters), timeout)
+
+    def phase_torchrun(self, timeout):
+        p = self.plan
+        run_dir = self.scratch / 'torchrun'
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        run_dir.mkdir(parents=True)
+        probe = run_dir / 'probe.json'
+        start = time.monotonic()
+        made = self._child(dict(kind='dist_config', base_config=self._config(VIT_B),
+                                out_path=str(run_dir / 'gpu_check_dist.py'),
+                                data_root=str(self.scratch / f'shapes_{p.img_size}') + '/', img_size=p.img_size,
+                                iters=p.dist_iters, batch_size=p.batch_size, probe_file=str(probe),
+                                cfg_options=p.cfg_options, num_images=p.dist_images), timeout)
+        with socket.socket() as s:  # a free port for the rendezvous
+            s.bind(('127.0.0.1', 0))
+            port = s.getsockname()[1]
+        cmd = [sys.executable, '-m', 'torch.distributed.run', '--nnodes', '1', '--nproc_per_node', '1',
+               '--master_addr', '127.0.0.1', '--master_port', str(port), str(self.repo / 'tools' / 'train.py'),
+               made['config'], '--launcher', 'pytorch', '--work-dir', str(run_dir / 'work')]
+        run_command(cmd, timeout - (time.monotonic() - start), env=child_env(self.python_path), cwd=str(self.repo))
+        if not probe.is_file():
+            raise PhaseFailed('failed', f'tools/train.py under torchrun finished without writing {probe}')
+        record = json.loads(probe.read_text())
+        record.update(kind='distributed', changes=made['changes'])
+        if record['sync_bn_modules'] == 0:
+            record['note'] = 'no SyncBN: without CUDA launch_config turns SyncBN into BN (gloo)'
+        elif record['world_size'] == 1:
+            record['note'] = ('one process: SyncBatchNorm takes its single-GPU path (no all-reduce of statistics); '
+                              'DDP reduces gradients over NCCL')
+        return record
+
+    # ------------------------------------------------------------------ all of it
+    def phase_table(self) -> Dict[str, tuple]:
+        """name -> (title, fn(timeout), min seconds, max seconds)."""
+        p = self.plan
+        return {
+            'environment': ('environment: carried wheels', self.phase_environment, 5, 180),
+            'mmcv_build': ('mmcv 2.1.0 build with CUDA ops', self.phase_mmcv_build, 30, 420),
+            'device': ('device, stack, bf16 matmul rate', self.phase_device, 10, 120),
+            'ops': ('mmcv nms + RoIAlign vs torchvision', self.phase_ops, 10, 120),
+            'train_vit-b_fp16': ('train ViT-B, AMP fp16',
+                                 lambda t: self._train(VIT_B, 'vit-b', 'fp16', None, False, t), 20, 180),
+            'train_vit-b_bf16': ('train ViT-B, AMP bf16',
+                                 lambda t: self._train(VIT_B, 'vit-b', 'bf16', None, False, t), 20, 180),
+            'train_vit-l_cp': ('train ViT-L, with_cp=True',
+                               lambda t: self._train(VIT_L, 'vit-l', 'fp16', True, True, t), 30, 240),
+            'train_vit-l_no-cp': ('train ViT-L, with_cp=False',
+                                  lambda t: self._train(VIT_L, 'vit-l', 'fp16', False, True, t), 30, 240),
+            'inference_vit-b': (f'inference ViT-B, {p.infer_images} images', self.phase_inference, 15, 150),
+            'torchrun_nccl_syncbn': ('torchrun, 1 process, SyncBN', self.phase_torchrun, 30, 300),
+            'sdpa_backends': ('SDPA backends with the relative bias', self.phase_sdpa, 15, 150),
+            'backbone_layouts': ('backbone attention layouts', self.phase_backbone, 15, 180),
+        }
+
+    def run(self, only: Optional[List[str]] = None, skip: Optional[List[str]] = None) -> List[PhaseResult]:
+        table = self.phase_table()
+        for name in list(only or []) + list(skip or []):
+            if name not in table:
+                raise ValueError(f'unknown phase {name!r}; phases: {", ".join(PHASES)}')
+        runner = PhaseRunner(self.plan.budget, log=self.log,
+                             on_result=lambda results: write_report(self.work_dir, self.report, results))
+        for name in PHASES:
+            title, fn, min_s, max_s = table[name]
+            if (only and name not in only) or (skip and name in skip):
+                runner.results.append(PhaseResult(name, title, 'skipped', note='not selected'))
+                continue
+            runner.run(name, title, fn, min_s, self.plan.timeout(name, max_s))
+        return runner.results
