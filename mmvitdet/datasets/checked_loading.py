@@ -10,10 +10,11 @@ from mmcv.transforms import LoadImageFromFile
 from mmengine import fileio
 from mmdet.registry import TRANSFORMS
 
+from ..errors import UserInputError
 from .validation import DataNotFoundError
 
 
-class ImageReadError(OSError):
+class ImageReadError(UserInputError, OSError):
     """An image file exists but cannot be decoded."""
 
 

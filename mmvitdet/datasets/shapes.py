@@ -20,6 +20,7 @@ from typing import Dict, Tuple
 import cv2
 import numpy as np
 
+from ..errors import UserInputError
 from .coco_masks import MASK_FORMATS, instance_geometry
 from .shapes_draw import SHAPES, render_image
 
@@ -29,7 +30,7 @@ FORMAT_VERSION = 1  # bump when a change to the drawing alters the images of a g
 _TMP_PREFIX = '.shapes-tmp-'
 
 
-class ShapesDatasetError(RuntimeError):
+class ShapesDatasetError(UserInputError, RuntimeError):
     """A shapes dataset on disk is incomplete, foreign, or made with other parameters."""
 
 

@@ -12,6 +12,8 @@ from typing import Iterable, Optional, Sequence
 
 from mmdet.datasets.api_wrappers import COCO
 
+from ..errors import UserInputError
+
 DEFAULT_HINT = ('set data_root (and ann_file / data_prefix) in the config, or override them, e.g. '
                 '--cfg-options train_dataloader.dataset.data_root=PATH '
                 'val_dataloader.dataset.data_root=PATH; for the synthetic data run '
@@ -19,11 +21,11 @@ DEFAULT_HINT = ('set data_root (and ann_file / data_prefix) in the config, or ov
 COCO_KEYS = ('images', 'annotations', 'categories')
 
 
-class DataNotFoundError(FileNotFoundError):
+class DataNotFoundError(UserInputError, FileNotFoundError):
     """A data root, annotation file, image folder or image is missing."""
 
 
-class AnnotationFormatError(ValueError):
+class AnnotationFormatError(UserInputError, ValueError):
     """An annotation file is not COCO instances json, or is inconsistent."""
 
 

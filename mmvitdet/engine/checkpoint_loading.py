@@ -30,11 +30,17 @@ from mmengine.dist import get_dist_info
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from ..errors import UserInputError
+
 TRUST_ENV_VAR = 'MMVITDET_TRUSTED_CHECKPOINTS'
 
 
-class CheckpointLoadError(RuntimeError):
+class CheckpointLoadError(UserInputError, RuntimeError):
     """A checkpoint file could not be read (missing, truncated, corrupt or not a torch file)."""
+
+
+class CheckpointNotFoundError(UserInputError, FileNotFoundError):
+    """A checkpoint file does not exist."""
 
 
 class UnsafeCheckpointError(CheckpointLoadError):
@@ -141,13 +147,13 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu') -> Any:
         Whatever the file holds (usually a dict of tensors and plain values).
 
     Raises:
-        FileNotFoundError: the file does not exist.
+        CheckpointNotFoundError: the file does not exist (a FileNotFoundError).
         UnsafeCheckpointError: the file needs types outside the allow-list; names them and the fix.
         CheckpointLoadError: the file is empty, truncated, corrupt or not a torch file.
     """
     path = os.path.expanduser(str(path))
     if not os.path.isfile(path):
-        raise FileNotFoundError(f'checkpoint file {path} does not exist (check the path in the config / command line)')
+        raise CheckpointNotFoundError(f'checkpoint file {path} does not exist (check the path in the config / command line)')
     if os.environ.get(TRUST_ENV_VAR) == '1':
         warnings.warn(f'{TRUST_ENV_VAR}=1: loading {path} with full unpickling (weights_only=False), which runs '
                       'any code the file holds; only do this for files you trust')

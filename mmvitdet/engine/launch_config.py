@@ -14,6 +14,8 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from ..errors import ConfigNotFoundError
+
 SYNC_BN_TYPES = ('SyncBN', 'MMSyncBN', 'SyncBatchNorm', torch.nn.SyncBatchNorm)
 AMP_OPTIM_WRAPPER = 'AmpOptimWrapper'
 
@@ -30,7 +32,7 @@ def load_launch_config(config: str,
     loss scale. On a machine without CUDA the config is passed through :func:`adapt_to_cpu` (fp32, gloo, BN).
     """
     if not osp.isfile(config):
-        raise FileNotFoundError(f'config file {config} does not exist (give the path of a .py config, e.g. '
+        raise ConfigNotFoundError(f'config file {config} does not exist (give the path of a .py config, e.g. '
                                 'configs/quickstart/...)')
     cfg = Config.fromfile(config)
     cfg.launcher = launcher

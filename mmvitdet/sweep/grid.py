@@ -6,6 +6,8 @@ from typing import Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
+from ..errors import UserInputError
+
 # Searchable axes: the config key each sets and its tag in run names.
 AXES: Dict[str, Tuple[str, str]] = {
     'lr': ('optim_wrapper.optimizer.lr', 'lr'),
@@ -16,7 +18,7 @@ STEP_KINDS = ('mul', 'add')
 REQUIRED = ('name', 'config', 'stage', 'epochs', 'search')
 
 
-class GridError(ValueError):
+class GridError(UserInputError, ValueError):
     """A grid file is malformed; the message names the file, the key and the fix."""
 
 

@@ -98,4 +98,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmvitdet.utils.cli_errors import run_cli
+    run_cli(main)  # mmvitdet's input errors: one line on stderr, exit status 2
