@@ -64,7 +64,7 @@ def main(argv=None) -> None:
                 times[kind, 'load'].append(time.perf_counter() - start)
         sizes = {k: os.path.getsize(f) / 2**20 for k, f in files.items()}
     med = {key: statistics.median(v) for key, v in times.items()}
-    print(f'ViT-{args.arch} ({sum(v.numel() for v in state.values()) / 1e6:.1f} M tensors values), '
+    print(f'ViT-{args.arch} ({sum(v.numel() for v in state.values()) / 1e6:.1f} M values), '
           f'median of {args.rounds} rounds, torch {torch.__version__}, {torch.get_num_threads()} threads')
     print('| file | size (MiB) | read_checkpoint (s) | load_pretrained (s) | load vs .pth |')
     print('|---|---|---|---|---|')
