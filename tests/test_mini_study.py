@@ -24,7 +24,8 @@ from mmvitdet.study import PRETRAIN, build_plan, split_budget
 from mmvitdet.study.commands import finetune_options, pretrain_options, train_command
 from mmvitdet.study.plan import finetune_config, pretrain_config
 from mmvitdet.study.progress import units_done
-from mmvitdet.study.runner import StudyError, read_marker, write_json_atomic, marker_path
+from mmvitdet.study.runner import (StudyError, marker_path, read_marker, stage_threads,
+                                   write_json_atomic)
 
 REPO = Path(__file__).resolve().parents[1]
 SHAPES = dict(num_train=8, num_val=4, img_size=192, seed=0,
@@ -215,6 +216,14 @@ def test_progress_from_mmengine_log_lines():
     assert units_done('11/28 - mmengine - INFO - Iter(train) [ 120/400]  lr: 1e-3') == 120
     assert units_done('mmengine - INFO - Epoch(train)  [3][ 20/100]  lr: 1e-3') == 220
     assert units_done('mmengine - INFO - Epoch(val)  [3][ 2/7]') is None
+
+
+def test_stage_threads(monkeypatch):
+    assert stage_threads(None) is None and stage_threads('2') == 2
+    monkeypatch.setattr('os.getloadavg', lambda: (50.0, 0.0, 0.0))
+    assert stage_threads('auto') == 1
+    monkeypatch.setattr('os.getloadavg', lambda: (0.0, 0.0, 0.0))
+    assert stage_threads('auto') is None
 
 
 def test_marker_of_another_plan_is_an_error(tmp_path):

@@ -36,6 +36,13 @@ def parse_args(argv=None):
     parser.add_argument('--det-subset', type=int, default=None,
                         help='smoke test only: fine-tune and evaluate on the first N detection '
                              'images')
+    parser.add_argument('--threads', default=None,
+                        help="CPU threads per training stage: N, or 'auto' (1 thread while the "
+                             'machine is oversubscribed, else torch\'s default); default: '
+                             "torch's default")
+    parser.add_argument('--calibrate', type=int, metavar='ITERS', default=None,
+                        help='measure each stage\'s s/iter side by side over ITERS iterations '
+                             '(values for mmvitdet/study/plan.py SECONDS_PER_ITER) and exit')
     parser.add_argument('--dry-run', action='store_true',
                         help='print the plan (stages, iterations, estimated minutes) and exit')
     return parser.parse_args(argv)
@@ -50,6 +57,13 @@ def main(argv=None) -> int:
 
     out = osp.abspath(args.out)
     data_root = osp.abspath(args.data_root)
+    if args.calibrate:
+        from mmvitdet.study.calibrate import calibrate
+        from mmvitdet.study.plan import SECONDS_PER_ITER
+        for name, t in calibrate(REPO, data_root, args.calibrate).items():
+            print(f'{name:<12} {t["cpu"]:.3f} CPU s/iter (1 thread), idle 2-core estimate '
+                  f'{t["idle"]:.3f} (plan uses {SECONDS_PER_ITER[name]:.3f})')
+        return 0
     try:
         plan = build_plan(out, args.budget_min, args.seeds, args.num_unlabeled, data_root,
                           args.det_subset)
@@ -84,7 +98,7 @@ def main(argv=None) -> int:
         print(f'[mini_study] results: {summary}', flush=True)
 
     try:
-        wall = run_study(REPO, plan, report)
+        wall = run_study(REPO, plan, report, threads=args.threads)
     except StudyError as e:
         print(f'mini_study: {e}', file=sys.stderr)
         return 1

@@ -7,6 +7,9 @@
 # blocks), the abs embedding added and randomly initialized.
 # tools/mini_study.py sets the checkpoint to its own run's last iter_N.pth.
 _base_ = '../quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py'
+# Dumped with the config: names the init for tools/analysis, whose repeats
+# are configs equal up to file names (every mmpretrain file is iter_N.pth).
+pretraining = 'pretrain/beit-simmim_vit-t-p16_shapes.py'
 
 model = dict(
     backbone=dict(

@@ -5,6 +5,9 @@
 # class slot dropped) transferred, relative tables added and zero-initialized.
 # tools/mini_study.py sets the checkpoint to its own run's last iter_N.pth.
 _base_ = '../quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py'
+# Dumped with the config: names the init for tools/analysis, whose repeats
+# are configs equal up to file names (every mmpretrain file is iter_N.pth).
+pretraining = 'pretrain/mae_vit-t-p16_shapes.py'
 
 model = dict(
     backbone=dict(

@@ -74,16 +74,33 @@ def run_data(plan: StudyPlan, stage: Stage) -> None:
                             num_images=stage.spec['num_unlabeled'])
 
 
-def run_training(repo: str, plan: StudyPlan, stage: Stage, progress: StudyProgress) -> None:
+def stage_threads(threads: str) -> Optional[int]:
+    """CPU threads for the next stage: a number, None (torch's default) or 'auto'.
+
+    'auto': one thread while the 1-minute load average exceeds the cores (on an
+    oversubscribed CPU, OpenMP threads waiting for each other cost far more than their
+    share), else torch's default.
+    """
+    if threads == 'auto':
+        return 1 if os.getloadavg()[0] > (os.cpu_count() or 1) else None
+    return None if threads in (None, '', '0') else int(threads)
+
+
+def run_training(repo: str, plan: StudyPlan, stage: Stage, progress: StudyProgress,
+                 threads: Optional[str] = None) -> None:
     """tools/train.py in a fresh process; output appended to ``<out>/logs/<stage>.log``."""
     log_path = osp.join(plan.out, 'logs', f'{stage.name}.log')
     os.makedirs(osp.dirname(log_path), exist_ok=True)
     argv = train_command(repo, plan, stage)
+    env = dict(os.environ)
+    n_threads = stage_threads(threads)
+    if n_threads is not None:
+        env.update(OMP_NUM_THREADS=str(n_threads), MKL_NUM_THREADS=str(n_threads))
     tail = deque(maxlen=30)
     with open(log_path, 'a') as log:
-        log.write(f"\n$ {' '.join(argv)}\n")
+        log.write(f"\n$ {' '.join(argv)}\n# threads: {n_threads or 'default'}\n")
         log.flush()
-        proc = subprocess.Popen(argv, cwd=repo, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(argv, cwd=repo, stdout=subprocess.PIPE, env=env,
                                 stderr=subprocess.STDOUT, text=True, bufsize=1)
         try:
             for line in proc.stdout:
@@ -102,7 +119,7 @@ def run_training(repo: str, plan: StudyPlan, stage: Stage, progress: StudyProgre
 
 
 def run_study(repo: str, plan: StudyPlan, report: Callable[[StudyPlan], None],
-              printer=print) -> float:
+              printer=print, threads: Optional[str] = None) -> float:
     """Run every stage not yet finished; returns the wall seconds of this invocation."""
     start = time.monotonic()
     progress = StudyProgress(plan, printer=printer)
@@ -118,7 +135,7 @@ def run_study(repo: str, plan: StudyPlan, report: Callable[[StudyPlan], None],
         elif stage.kind == 'report':
             report(plan)
         else:
-            run_training(repo, plan, stage, progress)
+            run_training(repo, plan, stage, progress, threads)
         wall = time.monotonic() - stage_start
         if stage.kind != 'report':
             write_json_atomic(dict(
