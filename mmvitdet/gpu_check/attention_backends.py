@@ -101,7 +101,7 @@ def measure(arch: str, img_size: int, device: str, iters: int = 10) -> Dict:
         for name in ['default'] + list(BACKENDS):
             try:
                 entry['ms'][name] = time_backend(name, q_shape, mask_shape, dtype, dev, iters)
-            except RuntimeError as e:  # "No available kernel", or a backend absent on this device
+            except (RuntimeError, NotImplementedError, ValueError) as e:  # "No available kernel", absent backend
                 entry['errors'][name] = str(e).strip().splitlines()[0][:200]
         blocks.append(entry)
     fused = {b['block']: min((b['ms'][n], n) for n in ('flash', 'memory-efficient', 'cudnn') if n in b['ms'])

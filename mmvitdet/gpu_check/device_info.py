@@ -32,7 +32,8 @@ def stack_versions() -> Dict[str, str]:
 
 
 def measure(device: str, matmul_size: int, iters: int = 10) -> Dict:
-    """Names and versions, plus the median rate of a square bf16 matmul of ``matmul_size``, in TFLOP/s."""
+    """Names and versions, plus the median rate of a square matmul of ``matmul_size`` in TFLOP/s: bf16 on CUDA
+    (the tensor-core rate; fp16 runs at the same rate on Hopper), fp32 on CPU (what the dry run computes in)."""
     from mmvitdet.analysis.measure import matmul_rate
     dev = torch.device(device)
     info = dict(torch=torch.__version__, cuda=torch.version.cuda or '-',
@@ -44,6 +45,8 @@ def measure(device: str, matmul_size: int, iters: int = 10) -> Dict:
     else:
         info.update(device_name=cpu_name())
     info.update(stack_versions())
-    rates = [matmul_rate(dev, torch.bfloat16, size=matmul_size, iters=iters) for _ in range(3)]
-    info.update(matmul_dtype='bf16', matmul_size=matmul_size, matmul_tflops=statistics.median(rates) / 1e12)
+    dtype = torch.bfloat16 if dev.type == 'cuda' else torch.float32
+    rates = [matmul_rate(dev, dtype, size=matmul_size, iters=iters) for _ in range(3)]
+    info.update(matmul_dtype='bf16' if dev.type == 'cuda' else 'fp32', matmul_size=matmul_size,
+                matmul_tflops=statistics.median(rates) / 1e12)
     return info

@@ -191,7 +191,7 @@ class GpuCheck:
         return {
             'environment': ('environment: carried wheels', self.phase_environment, 5, 180),
             'mmcv_build': ('mmcv 2.1.0 build with CUDA ops', self.phase_mmcv_build, 30, 420),
-            'device': ('device, stack, bf16 matmul rate', self.phase_device, 10, 120),
+            'device': ('device, stack, matmul rate', self.phase_device, 10, 120),
             'ops': ('mmcv nms + RoIAlign vs torchvision', self.phase_ops, 10, 120),
             'train_vit-b_fp16': ('train ViT-B, AMP fp16',
                                  lambda t: self._train(VIT_B, 'vit-b', 'fp16', None, False, t), 20, 180),
