@@ -5,6 +5,7 @@ Each file is written by hand (tests/layouts_timm_hf.py) from a tiny timm or tran
 with windows at another size. Bad files get errors naming the file, the key and the fix.
 """
 import os
+import sys
 
 import pytest
 import torch
@@ -15,6 +16,10 @@ from layouts_timm_hf import (IMG, dino_backbone, dino_full_checkpoint, dinov2_hu
                              hf_features, hf_model, openai_clip_state, save_hf_folder, save_torchscript,
                              timm_features, timm_reference, with_slots)
 from mmvitdet.checkpoints import CheckpointError, load_pretrained
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools',
+                                'model_converters'))
+import convert_vit  # noqa: E402
 
 CLIP_KW = dict(pre_norm=True, patch_bias=False, act_cfg=dict(type='QuickGELU'), norm_eps=1e-5)
 SIGLIP_KW = dict(act_cfg=dict(type='GELU', approximate='tanh'))
@@ -300,3 +305,44 @@ def test_init_cfg_takes_a_model_folder(tmp_path):
     ours = our_vit(window_size=0, init_cfg=dict(type='Pretrained', checkpoint=folder, format='hf_clip'), **SIGLIP_KW)
     ours.init_weights()
     _assert_close(hf_features('siglip', model, _x()), ours.eval(), _x())
+
+
+# ------------------------------------------------------------------------------------------------ converter
+def _write_case(case, tmp_path):
+    """(source path, ViT kwargs) of one layout."""
+    if case == 'dino':
+        path = str(tmp_path / 'checkpoint.pth')
+        torch.save(dino_full_checkpoint(timm_reference()), path)
+        return path, {}
+    if case == 'dinov2_reg4':
+        path = str(tmp_path / 'dinov2_vitb14_reg4_pretrain.pth')
+        torch.save(dinov2_hub_state(timm_reference(patch=14, layer_scale=True), 4), path)
+        return path, dict(patch_size=14, layer_scale_init_value=1e-5)
+    if case == 'clip_torchscript':
+        path = str(tmp_path / 'ViT-B-16.pt')
+        save_torchscript(openai_clip_state(_clip_reference()), path)
+        return path, CLIP_KW
+    kind = case.split('_', 1)[1]
+    return save_hf_folder(hf_model(kind), tmp_path / kind), dict(HF_CASES[kind])
+
+
+@pytest.mark.parametrize('case', ['dino', 'dinov2_reg4', 'clip_torchscript', 'hf_siglip', 'hf_dinov2'])
+def test_converter_output_loads_like_the_release(tmp_path, case):
+    """convert_vit.py --config on each layout; the written file gives the same model as the release."""
+    src, kwargs = _write_case(case, tmp_path)
+    kwargs = dict(kwargs)
+    kwargs['patch_size'] = kwargs.pop('patch', kwargs.get('patch_size', 16))
+    cfg = dict(type='ViT', arch=dict(embed_dims=C, num_layers=DEPTH, num_heads=4), img_size=IMG,
+               pretrain_img_size=IMG, window_size=14, global_attn_indices=(1, 3), out_indices=tuple(range(DEPTH)),
+               use_rel_pos_bias='shared', **kwargs)
+    config = tmp_path / 'backbone.py'
+    config.write_text(f'model = dict(backbone={cfg!r})\n')
+    dst = str(tmp_path / 'converted.pth')
+    assert convert_vit.main([src, dst, '--config', str(config)]) == 0
+    vit_kwargs = {k: v for k, v in cfg.items() if k != 'type'}
+    direct, converted = our_vit(**vit_kwargs), our_vit(**vit_kwargs)
+    load_pretrained(direct, src)
+    assert load_pretrained(converted, dst).format == 'mmvitdet'
+    with torch.no_grad():
+        for a, b in zip(direct(_x()), converted(_x())):
+            torch.testing.assert_close(a, b)
