@@ -1,5 +1,14 @@
 """GPU acceptance check of the paper's detector in one command (``tools/gpu_check.py``).
 
-Nothing is imported here: the set-up modules (``cpp_items``, ``mmcv_source``, ``cxx_standard``, ``carried``) use the
-standard library only, because on a GPU machine without a registry they run before mmcv and mmdet are installed.
+Nothing is imported here. The orchestration and set-up modules use the standard library (and torch) only, because
+on a GPU machine without a registry they run before mmcv and mmdet are installed:
+
+- run (the phases of one check), phases (timing, budget, failure / OOM / timeout classification), plan (sizes of
+  the GPU run and of the dry run), report (report.json / report.md, anchors)
+- carried, device_image, prepare: the carried folder of wheels and mmcv's source, what the GPU image holds, and
+  ``--prepare``
+- mmcv_source, cpp_items, cxx_standard, mmcv_build: mmcv cut down to the ops Mask R-CNN runs, and its CUDA build
+
+Measurements run in fresh processes (child) with the full stack: device_info, ops_check, detector_cost (training,
+inference, backbone layouts), attention_backends (SDPA kernels), distributed_config and probe_hook (torchrun).
 """
