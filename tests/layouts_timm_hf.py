@@ -8,6 +8,7 @@ registers and pooling heads the files carry are what the converters must drop).
 import functools
 import json
 import os
+import warnings
 
 import pytest
 import torch
@@ -134,7 +135,9 @@ class _Archive(nn.Module):
 
 def save_torchscript(state: dict, path: str) -> None:
     """A TorchScript archive holding ``state`` as parameters, as OpenAI's CLIP .pt files do."""
-    torch.jit.script(_module_tree(state, _Archive())).save(path)
+    with warnings.catch_warnings():  # torch 2.14 deprecates TorchScript; the released files are TorchScript
+        warnings.simplefilter('ignore', FutureWarning)
+        torch.jit.script(_module_tree(state, _Archive())).save(path)
 
 
 # ----------------------------------------------------------------- transformers references

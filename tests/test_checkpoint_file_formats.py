@@ -174,3 +174,15 @@ def test_converter_with_a_clip_config(tmp_path, capsys):
     assert convert_vit.main([str(src), str(tmp_path / 'x.pth'), '--config', str(bad)]) == 1
     assert 'set pre_norm=True' in capsys.readouterr().err
     assert not (tmp_path / 'x.pth').exists()
+
+
+def test_torchscript_without_jit_load_gives_the_conversion_command(tmp_path, monkeypatch):
+    pytest.importorskip('timm', reason='timm is a test requirement')
+    from layouts_timm_hf import openai_clip_state, save_torchscript, timm_reference
+    path = str(tmp_path / 'ViT-B-16.pt')
+    save_torchscript(openai_clip_state(timm_reference(pre_norm=True)), path)
+    monkeypatch.delattr(torch.jit, 'load')
+    with pytest.raises(CheckpointError, match=r'ViT-B-16.pt: is a TorchScript archive .* has no torch.jit.load.*'
+                                              r"torch.save\(torch.jit.load\('.*ViT-B-16.pt', map_location='cpu'\)"
+                                              r".state_dict\(\), '.*ViT-B-16_state_dict.pth'\)"):
+        read_checkpoint(path)

@@ -22,6 +22,7 @@ import json
 import os
 import os.path as osp
 import struct
+import warnings
 import zipfile
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
@@ -111,17 +112,34 @@ def is_torchscript(path: str) -> bool:
                    for n in z.namelist())
 
 
+def _state_dict_command(path: str) -> str:
+    dst = osp.splitext(path)[0] + '_state_dict.pth'
+    return ('python -c "import torch; torch.save(torch.jit.load('
+            f"'{path}', map_location='cpu').state_dict(), '{dst}')\"")
+
+
 def read_torchscript(path: str, map_location='cpu') -> Dict[str, torch.Tensor]:
-    """Parameters and buffers of a TorchScript archive (OpenAI CLIP ``.pt``)."""
+    """Parameters and buffers of a TorchScript archive (OpenAI CLIP ``.pt``).
+
+    torch 2.14 deprecates ``torch.jit.load`` (FutureWarning, silenced here);
+    where it is gone, the error gives the one-line conversion to a state dict
+    (same keys, read by the ``clip`` layout) to run under an older torch.
+    """
+    if not hasattr(torch.jit, 'load'):
+        raise CheckpointError(
+            f'{path}: is a TorchScript archive (OpenAI CLIP) and this torch '
+            f'{torch.__version__} has no torch.jit.load. Convert it once with '
+            f'a torch that has it: {_state_dict_command(path)}')
     try:
-        module = torch.jit.load(path, map_location=_device(map_location))
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', category=FutureWarning,
+                                    message='.*torch.jit.load.*deprecated')
+            module = torch.jit.load(path, map_location=_device(map_location))
     except Exception as e:
         raise CheckpointError(
             f'{path}: looks like a TorchScript archive but torch.jit.load '
             f'cannot read it ({type(e).__name__}: {e}); re-download it, or '
-            'convert it once to a state dict: python -c "import torch; '
-            f"torch.save(torch.jit.load('{path}', map_location='cpu')"
-            f".state_dict(), '{osp.splitext(path)[0]}_state_dict.pth')\""
+            f'convert it once to a state dict: {_state_dict_command(path)}'
         ) from e
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
