@@ -212,6 +212,14 @@ def test_stage_commands_carry_the_plan(tmp_path):
     assert not any('init_cfg' in o for o in finetune_options(plan, random))
 
 
+def test_detector_configs_name_the_default_studys_checkpoints():
+    from mmengine.config import Config
+    plan = build_plan('work_dirs/mini_study', 60, 1, 4000, 'data')
+    for method in PRETRAIN:
+        cfg = Config.fromfile(str(REPO / finetune_config(method)))
+        assert cfg.model.backbone.init_cfg.checkpoint == plan.pretrain_checkpoint(method)
+
+
 def test_progress_from_mmengine_log_lines():
     assert units_done('11/28 - mmengine - INFO - Iter(train) [ 120/400]  lr: 1e-3') == 120
     assert units_done('mmengine - INFO - Epoch(train)  [3][ 20/100]  lr: 1e-3') == 220

@@ -5,7 +5,8 @@
 # paper's BEiT position handling: the pre-trained shared relative table
 # transferred (copied to the 7x7 window table, resized for the 12x12 global
 # blocks), the abs embedding added and randomly initialized.
-# tools/mini_study.py sets the checkpoint to its own run's last iter_N.pth.
+# The checkpoint is the default study's (python tools/mini_study.py);
+# tools/mini_study.py passes its own run's last iter_N.pth.
 _base_ = '../quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py'
 # Dumped with the config: names the init for tools/analysis, whose repeats
 # are configs equal up to file names (every mmpretrain file is iter_N.pth).
@@ -20,5 +21,5 @@ model = dict(
         layer_scale_init_value=0.1,  # BEiT's, as pre-trained (loaded)
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='work_dirs/mini_study/pretrain/beit-simmim/iter_PLACEHOLDER.pth',
+            checkpoint='work_dirs/mini_study/pretrain/beit-simmim/iter_408.pth',
             format='mmpretrain')))

@@ -27,17 +27,19 @@ INITS = ('supervised', 'random', 'mocov3', 'beit-simmim', 'mae')
 
 # Seconds per iteration on this project's 2-core CPU, idle (batch 64 at 112 px for
 # pre-training, batch 4 at 192 px for the detector). The detector's 0.50 is the quickstart's
-# measured wall time; the others were measured side by side with it on the loaded machine
-# (tools/mini_study.py --calibrate) and scaled by the same factor.
+# measured idle wall time; the others are their single-threaded CPU seconds per iteration
+# measured side by side with the detector's (`tools/mini_study.py --calibrate 4`, on the
+# loaded machine: detector 0.913, supervised 1.768, MoCo v3 3.373, BEiT/SimMIM 1.517,
+# MAE 0.500 CPU s/iter), scaled by the detector's ratio 0.50 / 0.913.
 SECONDS_PER_ITER = {
-    'supervised': 1.0,
-    'mocov3': 4.0,
-    'beit-simmim': 2.0,
-    'mae': 1.4,
+    'supervised': 0.97,
+    'mocov3': 1.85,
+    'beit-simmim': 0.83,
+    'mae': 0.27,
     'detector': 0.50,
 }
 DETECTOR_ITERS_PER_EPOCH = 100  # quickstart: 400 images, batch 4
-SECONDS_PER_EVAL = 20.0  # CocoMetric on the 50 val images, idle
+SECONDS_PER_EVAL = 10.0  # CocoMetric on the 50 val images, idle (quickstart: 2 evals + start-up 34 s)
 SECONDS_DATA = 60.0  # generating the unlabeled set (4000 images) and the detection set
 SECONDS_STAGE_START = 15.0  # process start, imports, dataset and model build
 PRETRAIN_SHARE = 0.4  # of the budget left after data; the rest fine-tunes

@@ -49,11 +49,11 @@ def main_table(plan: StudyPlan, groups) -> Table:
                            format_mean_std(group, 'mask') or '-',
                            str(group.n) if group else '0'])
     table.notes = [
-        'AP x 100 on the 50 shapes val images (mmdet CocoMetric), after the last epoch; '
+        'AP x 100 on the shapes val images (mmdet CocoMetric), after the last epoch; '
         'mean ± sample std over fine-tuning seeds where runs > 1',
-        'every pre-training: the same idle-CPU wall-clock budget on 4000 unlabeled 192 px '
-        'images (112 px crops), by mmpretrain 1.2; one pre-training per method, shared by '
-        'the seeds',
+        'every pre-training: the same idle-CPU wall-clock budget on '
+        f"{plan.stages[0].spec['num_unlabeled']} unlabeled 192 px images (112 px inputs), by "
+        'mmpretrain 1.2; one pre-training per method, shared by the seeds',
     ]
     return table
 
