@@ -139,3 +139,42 @@ def test_dataset_runs_plain_loader_with_checks(tmp_path):
         second.unlink()
         with pytest.raises(DataNotFoundError, match=f"image '{second}' not found"):
             dataset[1]
+
+
+def _tool(name):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(f'tool_{name}', REPO / 'tools' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_demo_tool_writes_pngs(trained, tmp_path, capsys):
+    data_root, checkpoint = trained
+    demo = _tool('demo')
+    val = Path(data_root, 'val')
+    out_dir = tmp_path / 'demo'
+    assert demo.main([str(val), str(QUICKSTART), checkpoint, '--out-dir', str(out_dir), '--score-thr', '0.01']) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith(str(out_dir))]
+    images = sorted(val.glob('*.png'))
+    assert [Path(line.split(':')[0]).name for line in lines] == [p.name for p in images]
+    assert all(' detection' in line for line in lines)
+    for image in images:
+        assert mmcv.imread(str(out_dir / image.name)).shape == mmcv.imread(str(image)).shape
+
+
+def test_demo_tool_bad_inputs_are_one_line(trained, tmp_path, capsys):
+    from mmvitdet.utils.cli_errors import run_cli
+    data_root, checkpoint = trained
+    demo = _tool('demo')
+    cases = {
+        (str(tmp_path / 'nope.jpg'), str(QUICKSTART), checkpoint): "is neither an image file nor a folder",
+        (str(Path(data_root, 'val')), str(QUICKSTART), str(tmp_path / 'no.pth')): 'no.pth does not exist',
+        (str(Path(data_root, 'val')), str(tmp_path / 'no_cfg.py'), checkpoint): 'no_cfg.py does not exist',
+    }
+    for argv, expected in cases.items():
+        with pytest.raises(SystemExit) as exit_info:
+            run_cli(demo.main, list(argv))
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and err.count('\n') == 1 and err.startswith('error: '), err
+        assert expected in err
