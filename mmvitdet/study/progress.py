@@ -63,7 +63,11 @@ class StudyProgress:
 
     def finish(self, stage: Stage) -> None:
         self.done_est += stage.est_seconds
-        self.run_done_est += stage.est_seconds
+        if stage.kind == 'data':
+            # Found on disk in seconds or generated in a minute: no measure of the speed.
+            self.run_start = time.monotonic()
+        else:
+            self.run_done_est += stage.est_seconds
         self.current, self.current_frac = None, 0.0
 
     def eta_seconds(self) -> float:
