@@ -16,6 +16,7 @@ import json
 import os
 import os.path as osp
 import shlex
+import signal
 import sys
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -97,6 +98,10 @@ def main(argv=None) -> int:
         summary = write_report(plan, REPO, command, walls)
         print(f'[mini_study] results: {summary}', flush=True)
 
+    def stop(signum, frame):  # `kill PID` stops the running stage too (it resumes later)
+        raise KeyboardInterrupt(f'signal {signum}')
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         wall = run_study(REPO, plan, report, threads=args.threads)
     except StudyError as e:

@@ -77,12 +77,13 @@ def run_data(plan: StudyPlan, stage: Stage) -> None:
 def stage_threads(threads: str) -> Optional[int]:
     """CPU threads for the next stage: a number, None (torch's default) or 'auto'.
 
-    'auto': one thread while the 1-minute load average exceeds the cores (on an
-    oversubscribed CPU, OpenMP threads waiting for each other cost far more than their
-    share), else torch's default.
+    'auto': one thread while the 1-minute load average exceeds the cores by more than the
+    study's own previous stage adds (about 1.5: its threads and data worker), i.e. while
+    other work oversubscribes the CPU (OpenMP threads waiting for each other then cost far
+    more than their share); else torch's default.
     """
     if threads == 'auto':
-        return 1 if os.getloadavg()[0] > (os.cpu_count() or 1) else None
+        return 1 if os.getloadavg()[0] > (os.cpu_count() or 1) + 1.5 else None
     return None if threads in (None, '', '0') else int(threads)
 
 
@@ -105,6 +106,7 @@ def run_training(repo: str, plan: StudyPlan, stage: Stage, progress: StudyProgre
         try:
             for line in proc.stdout:
                 log.write(line)
+                log.flush()
                 tail.append(line.rstrip())
                 progress.update(line)
             code = proc.wait()
