@@ -419,3 +419,18 @@ def test_sdpa_backend_identified_on_cuda():
     from mmvitdet.gpu_check import attention_backends
     out = attention_backends.measure('base', 224, 'cuda', iters=2)
     assert all(b['default_backend'] != 'unknown' for b in out['blocks'])
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_gpu_check_on_cuda_in_the_installed_environment(tmp_path):
+    """On a CUDA machine set up with tools/setup.sh: the device, ops and one training phase at full size."""
+    work = tmp_path / 'report'
+    proc = subprocess.run([sys.executable, str(REPO / 'tools' / 'gpu_check.py'), '--work-dir', str(work),
+                           '--scratch', str(tmp_path / 'scratch'), '--only', 'device', 'ops', 'train_vit-b_fp16'],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    data = json.loads((work / 'report.json').read_text())
+    by_name = {p['name']: p for p in data['phases']}
+    assert data['mode'] == 'installed' and by_name['train_vit-b_fp16']['metrics']['precision'] == 'fp16'
+    assert by_name['train_vit-b_fp16']['metrics']['losses_finite']

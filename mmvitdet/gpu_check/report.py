@@ -79,7 +79,10 @@ def to_markdown(report: Dict, results: List[PhaseResult]) -> str:
         lines.append('Environment: ' + ', '.join(f'{k} {v}' for k, v in env.items()) + '.')
     lines += ['', '| phase | status | s | result |', '|---|---|---|---|']
     for r in results:
-        lines.append(f'| {r.title} | {r.status} | {r.seconds:.1f} | {summary(r, matmul)} |')
+        cell = summary(r, matmul)
+        if r.status == 'ok' and r.note:
+            cell += f' ({r.note})'
+        lines.append(f'| {r.title} | {r.status} | {r.seconds:.1f} | {cell} |')
     total = sum(r.seconds for r in results)
     lines.append(f'| total | | {total:.1f} | |')
 
@@ -91,7 +94,10 @@ def to_markdown(report: Dict, results: List[PhaseResult]) -> str:
             m = r.metrics
             anchor = ANCHORS.get(m['arch'], {})
             if m['kind'] == 'train':
-                lines.append(f"| {m['arch']} train | {m['precision']} | {m['with_cp']} | {m['batch_size']} | "
+                precision = m['precision']
+                if m.get('requested_precision', precision) != precision:
+                    precision += f" ({m['requested_precision']} asked)"
+                lines.append(f"| {m['arch']} train | {precision} | {m['with_cp']} | {m['batch_size']} | "
                              f"{m['s_per_iter']:.3f} | {m['img_per_s']:.2f} | {m['max_allocated_gib']:.2f} | "
                              f"{'finite' if m['losses_finite'] else 'NOT finite'} | "
                              f"{_fmt(anchor.get('train_s_per_iter'))} | {_fmt(anchor.get('train_mem_gb'), 1)} |")
