@@ -77,7 +77,12 @@ def write_figures(groups, out_dir: str) -> List[str]:
         fig = convergence_figure(groups, size='T', metric=metric, per_epoch=True, paper=False)
         if fig is None:
             continue
+        # every validated epoch gets a tick (the analysis ticks schedule lengths only)
+        epochs = sorted({e for g in groups for r in g.runs for e, *_ in r.curve if e > 0})
         for ax in fig.axes:
+            if epochs:
+                ax.set_xticks(epochs)
+                ax.set_xticklabels([str(e) for e in epochs])
             legend = ax.get_legend()
             for text in legend.get_texts() if legend else []:
                 text.set_text(relabel.get(text.get_text(), text.get_text()))
