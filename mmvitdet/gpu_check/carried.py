@@ -12,7 +12,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -100,7 +99,3 @@ def python_path(*entries: Path) -> str:
     if os.environ.get('PYTHONPATH'):
         parts.append(os.environ['PYTHONPATH'])
     return os.pathsep.join(parts)
-
-
-def interpreter() -> str:
-    return sys.executable

@@ -3,6 +3,8 @@
 Python 3.12 with torch 2.11.0+cu130, torchvision 0.26.0, nvcc 13.0, no package registry. Everything else the
 stack needs travels as wheels (see :mod:`.prepare`). Standard library only.
 """
+import re
+
 PYTHON_TAG = 'cp312'
 PLATFORMS = ('manylinux_2_28_x86_64', 'manylinux_2_27_x86_64', 'manylinux_2_17_x86_64', 'manylinux2014_x86_64',
              'manylinux1_x86_64')
@@ -37,7 +39,6 @@ PROVIDED_AS = {'opencv-python': 'opencv-python-headless'}
 
 def normalize(name: str) -> str:
     """PEP 503 name: lower case, runs of '-', '_', '.' as one '-'."""
-    import re
     return re.sub(r'[-_.]+', '-', name).lower()
 
 

@@ -17,8 +17,10 @@ from .phases import PhaseFailed, PhaseResult, PhaseRunner, PhaseSkipped, child_e
 from .plan import VIT_B, VIT_L, Plan, tiny_note
 from .report import write_report
 
-PHASES = ('environment', 'mmcv_build', 'device', 'ops', 'train_vit-b_fp16', 'train_vit-b_bf16', 'train_vit-l_cp',
-          'train_vit-l_no-cp', 'inference_vit-b', 'torchrun_nccl_syncbn', 'sdpa_backends', 'backbone_layouts')
+# In order of what a short lease must not miss: set-up, correctness of the paper's ViT-B run (AMP, ops, NCCL,
+# SyncBN), then ViT-L's memory, then the attention measurements.
+PHASES = ('environment', 'mmcv_build', 'device', 'ops', 'train_vit-b_fp16', 'train_vit-b_bf16', 'inference_vit-b',
+          'torchrun_nccl_syncbn', 'train_vit-l_cp', 'train_vit-l_no-cp', 'sdpa_backends', 'backbone_layouts')
 BACKBONE_LAYOUTS = ('ours-hybrid', 'ours-global', 'ours-global-cp')  # 4 global + 8 window blocks, all global
 
 
