@@ -1,0 +1,96 @@
+"""Resumable http(s) download into ``<dst>.part``, renamed to ``dst`` once complete.
+
+torch.hub's and mmengine's downloaders restart a multi-GB file from zero after an interruption;
+this one continues ``<dst>.part`` with an HTTP Range request (a server that ignores Range gets a
+fresh download) and shows a rich progress bar.
+"""
+import http.client
+import os
+import re
+import urllib.error
+import urllib.request
+from typing import Callable, Optional
+
+from ..errors import UserInputError
+
+CHUNK = 1 << 20
+
+
+class DownloadError(UserInputError, OSError):
+    """A file could not be fetched; the message says where to get it by hand."""
+
+
+def _total_size(response, offset: int) -> Optional[int]:
+    content_range = response.headers.get('Content-Range')
+    if content_range:
+        match = re.match(r'bytes \d+-\d+/(\d+)', content_range)
+        if match:
+            return int(match.group(1))
+    length = response.headers.get('Content-Length')
+    return offset + int(length) if length is not None else None
+
+
+def _range_unsatisfiable_total(error: urllib.error.HTTPError) -> Optional[int]:
+    match = re.match(r'bytes \*/(\d+)', error.headers.get('Content-Range', '') if error.headers else '')
+    return int(match.group(1)) if match else None
+
+
+def download(url: str, dst: str, verify: Optional[Callable[[str], None]] = None, progress: bool = True,
+             timeout: float = 60.0) -> str:
+    """Fetch ``url`` to ``dst`` (resuming ``dst + '.part'``); return ``dst``.
+
+    ``verify(part_path)`` runs on the complete ``.part`` file before the rename; when it raises, the
+    file is moved to ``dst + '.invalid'`` and the error propagates. An interrupted transfer leaves
+    ``.part`` in place for the next call.
+    """
+    part = dst + '.part'
+    os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
+    offset = os.path.getsize(part) if os.path.exists(part) else 0
+    request = urllib.request.Request(url, headers={'Range': f'bytes={offset}-'} if offset else {})
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as e:
+        if e.code == 416 and offset and _range_unsatisfiable_total(e) == offset:
+            response = None  # the .part file is already complete
+        else:
+            raise DownloadError(f'{url}: HTTP {e.code} {e.reason}') from e
+    except (urllib.error.URLError, OSError) as e:
+        raise DownloadError(f'{url}: {getattr(e, "reason", e)}') from e
+    if response is not None:
+        with response:
+            if offset and response.status != 206:
+                offset = 0  # the server ignored Range: start again
+            total = _total_size(response, offset)
+            _copy(response, part, offset, total, os.path.basename(dst), progress)
+        size = os.path.getsize(part)
+        if total is not None and size != total:
+            raise DownloadError(f'{url}: transfer stopped at {size} of {total} bytes; run again to resume '
+                                f'({part} is kept)')
+    if verify is not None:
+        try:
+            verify(part)
+        except Exception:
+            os.replace(part, dst + '.invalid')
+            raise
+    os.replace(part, dst)
+    return dst
+
+
+def _copy(response, part: str, offset: int, total: Optional[int], label: str, progress: bool) -> None:
+    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
+                               TransferSpeedColumn)
+    columns = (TextColumn('{task.description}'), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, disable=not progress) as bar, open(part, 'ab' if offset else 'wb') as f:
+        task = bar.add_task(label, total=total, completed=offset)
+        try:
+            while True:
+                chunk = response.read(CHUNK)
+                if not chunk:
+                    break
+                f.write(chunk)
+                bar.update(task, advance=len(chunk))
+        except (OSError, http.client.HTTPException) as e:  # reset, timeout, IncompleteRead mid-transfer
+            f.flush()
+            raise DownloadError(f'{label}: transfer interrupted after {f.tell()} bytes ({e}); run again to '
+                                f'resume ({part} is kept)') from e

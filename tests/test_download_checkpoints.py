@@ -1,0 +1,151 @@
+"""tools/download_checkpoints.py over a loopback HTTP server: Range resume after an interrupted
+transfer, atomic rename, the format/size check, unreachable files; file names and URLs read from
+the configs."""
+import functools
+import http.server
+import importlib.util
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+
+from checkpoint_layouts import C, DEPTH, HEADS, reference_vit, timm_state
+from mmvitdet.checkpoints.official_files import official_files
+from mmvitdet.utils.download import DownloadError
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = '''# A tiny MAE init. Checkpoint: {name} of
+# https://example.org/mae-project
+# ({base}/files/{name}),
+# placed in MMVITDET_CHECKPOINTS.
+checkpoint_dir = '{{{{$MMVITDET_CHECKPOINTS:checkpoints}}}}/'
+model = dict(backbone=dict(
+    type='ViT', arch=dict(embed_dims={width}, num_layers={depth}, num_heads={heads}),
+    init_cfg=dict(type='Pretrained', checkpoint=checkpoint_dir + '{name}', format='mae')))
+'''
+
+
+class RangeHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder with ``Range: bytes=N-`` support; ``cut_after`` bytes into the first full
+    transfer it drops the connection (an interrupted download)."""
+    state = None  # dict(cut_after=int | None, ranges=[...]), set per server
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        path = Path(self.translate_path(self.path))
+        if not path.is_file():
+            self.send_error(404)
+            return
+        data = path.read_bytes()
+        requested = self.headers.get('Range')
+        self.state['ranges'].append(requested)
+        start = int(requested.split('=')[1].rstrip('-')) if requested else 0
+        if start >= len(data) and requested:
+            self.send_response(416)
+            self.send_header('Content-Range', f'bytes */{len(data)}')
+            self.end_headers()
+            return
+        self.send_response(206 if requested else 200)
+        if requested:
+            self.send_header('Content-Range', f'bytes {start}-{len(data) - 1}/{len(data)}')
+        self.send_header('Content-Length', str(len(data) - start))
+        self.end_headers()
+        body = data[start:]
+        cut = self.state.get('cut_after')
+        if cut is not None and not requested:
+            self.state['cut_after'] = None
+            self.wfile.write(body[:cut])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def server(tmp_path):
+    (tmp_path / 'www' / 'files').mkdir(parents=True)
+    state = dict(cut_after=None, ranges=[])
+    handler = type('Handler', (RangeHandler,), dict(state=state))
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(handler,
+                                                                                 directory=str(tmp_path / 'www')))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f'http://127.0.0.1:{httpd.server_address[1]}', tmp_path / 'www' / 'files', state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location('download_checkpoints', REPO / 'tools/download_checkpoints.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _setup(tmp_path, base, files_dir, depth=DEPTH, name='tiny_mae.pth'):
+    """A config folder naming ``name`` (a ViT of the given depth) and the served MAE-layout file."""
+    config_dir = tmp_path / 'configs' / 'mae'
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / 'mask-rcnn_vit-t-mae_fpn_lsj-1e_coco.py').write_text(
+        CONFIG.format(base=base, name=name, width=C, depth=depth, heads=HEADS))
+    torch.save({'model': timm_state(reference_vit().state_dict())}, files_dir / name)
+    return str(tmp_path / 'configs'), (files_dir / name).read_bytes()
+
+
+def test_interrupted_download_resumes_and_is_verified(tmp_path, server, capsys, monkeypatch):
+    base, files_dir, state = server
+    configs, payload = _setup(tmp_path, base, files_dir)
+    target = tmp_path / 'ckpts'
+    monkeypatch.delenv('MMVITDET_CHECKPOINTS', raising=False)
+    state['cut_after'] = len(payload) // 3
+    argv = ['--configs', configs, '--dir', str(target), '--no-progress']
+    with pytest.raises(DownloadError, match='tiny_mae.pth'):
+        _tool().main(argv)
+    part = target / 'tiny_mae.pth.part'
+    assert part.is_file() and 0 < part.stat().st_size < len(payload)
+    assert not (target / 'tiny_mae.pth').exists()
+
+    assert _tool().main(argv) == 0
+    assert state['ranges'][-1] == f'bytes={len(payload) // 3}-'  # resumed, not restarted
+    assert (target / 'tiny_mae.pth').read_bytes() == payload and not part.exists()
+    assert f'mae layout, width {C}, depth {DEPTH}' in capsys.readouterr().out
+
+    assert _tool().main(argv) == 0  # present: nothing fetched
+    assert 'present' in capsys.readouterr().out and len(state['ranges']) == 2
+
+
+def test_file_of_another_size_is_rejected(tmp_path, server, monkeypatch):
+    base, files_dir, _ = server
+    configs, _ = _setup(tmp_path, base, files_dir, depth=DEPTH + 2)
+    target = tmp_path / 'ckpts'
+    with pytest.raises(Exception, match=f'width {C} and depth {DEPTH} .* needs width {C} and depth {DEPTH + 2}'):
+        _tool().main(['--configs', configs, '--dir', str(target), '--no-progress'])
+    assert not (target / 'tiny_mae.pth').exists() and (target / 'tiny_mae.pth.invalid').is_file()
+
+
+def test_unreachable_file_says_where_to_get_it(tmp_path, server):
+    base, files_dir, _ = server
+    configs, _ = _setup(tmp_path, base, files_dir)
+    (files_dir / 'tiny_mae.pth').unlink()
+    target = tmp_path / 'ckpts'
+    with pytest.raises(DownloadError) as e:
+        _tool().main(['--configs', configs, '--dir', str(target), '--no-progress'])
+    message = str(e.value)
+    assert 'HTTP 404' in message and 'download it by hand' in message
+    assert 'https://example.org/mae-project' in message and str(target / 'tiny_mae.pth') in message
+
+
+def test_paper_configs_name_their_files_and_urls():
+    files = official_files(str(REPO / 'configs'))
+    paper = {(f.init, f.size): f for f in files.values()
+             if f.init in ('supervised', 'mocov3', 'beit', 'mae')}
+    assert set(paper) == {(i, s) for i in ('supervised', 'mocov3', 'beit', 'mae') for s in ('b', 'l')}
+    for f in paper.values():
+        assert f.url.startswith('https://') and f.url.endswith('/' + f.name), f
+        assert (f.width, f.depth) == {'b': (768, 12), 'l': (1024, 24)}[f.size]
+    assert files['mae_pretrain_vit_base.pth'].format == 'mae'
+    assert any('vitdet' in c for c in files['mae_pretrain_vit_base.pth'].configs)

@@ -1,0 +1,77 @@
+"""Fetch the official pre-trained files that the init configs name, into MMVITDET_CHECKPOINTS.
+
+    python tools/download_checkpoints.py [--init mae beit ...] [--size b l] [--dir DIR] [--list]
+
+Names and URLs come from the configs (configs/<init>/mask-rcnn_vit-<size>-<init>_*.py: the file in
+init_cfg, the URL in the header). A partial download (<file>.part) is resumed; a complete one is
+read as the config reads it and its ViT width/depth checked before it is renamed into place.
+"""
+import argparse
+import os
+import os.path as osp
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Fetch the official checkpoints named by the configs')
+    parser.add_argument('--init', nargs='+', help='inits to fetch, e.g. mae beit (default: all)')
+    parser.add_argument('--size', nargs='+', help='ViT sizes to fetch, e.g. b l (default: all)')
+    parser.add_argument('--dir', help='target folder (default: $MMVITDET_CHECKPOINTS, else checkpoints/)')
+    parser.add_argument('--configs', default=osp.join(REPO, 'configs'), help='config root to read (default: configs/)')
+    parser.add_argument('--list', action='store_true', help='only list the files, their state and URLs')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    target = args.dir or os.environ.get('MMVITDET_CHECKPOINTS') or 'checkpoints'
+    # the configs name their files under $MMVITDET_CHECKPOINTS: read them with the target folder there
+    os.environ['MMVITDET_CHECKPOINTS'] = target
+
+    from mmengine.logging import MMLogger
+
+    from mmvitdet.checkpoints.official_files import official_files, verify_official_file
+    from mmvitdet.errors import UserInputError
+    from mmvitdet.utils.download import DownloadError, download
+
+    MMLogger.get_current_instance().setLevel('WARNING')  # not a line per config about the env variable
+    files = official_files(args.configs)
+    for flag, values in (('init', args.init), ('size', args.size)):
+        known = sorted({getattr(f, flag) for f in files.values()})
+        unknown = sorted(set(values or ()) - set(known))
+        if unknown:
+            raise UserInputError(f'--{flag} {" ".join(unknown)}: no config of that {flag}; choose from {" ".join(known)}')
+    chosen = [f for f in files.values()
+              if (not args.init or f.init in args.init) and (not args.size or f.size in args.size)]
+    failed = []
+    for entry in chosen:
+        dst = osp.join(target, entry.name)
+        source = entry.url or f'not one file: get it by hand from {entry.page or "the header of " + entry.configs[0]}'
+        if args.list:
+            state = 'present' if osp.exists(dst) else ('partial' if osp.exists(dst + '.part') else 'missing')
+            print(f'{entry.init:<10} {entry.size:<2} {state:<8} {entry.name}  {source}')
+            continue
+        if osp.exists(dst):
+            print(f'{entry.name}: present in {target}')
+            continue
+        if entry.url is None:
+            failed.append(f'{entry.name} ({entry.init} ViT-{entry.size.upper()}): {source} and place it at {dst}')
+            continue
+        try:
+            download(entry.url, dst, verify=lambda part, e=entry: print(f'{e.name}: {verify_official_file(part, e)}'),
+                     progress=not args.no_progress)
+        except DownloadError as e:
+            failed.append(f'{entry.name}: {e}; download it by hand (from {entry.url}, see '
+                          f'{entry.page}) and place it at {dst}')
+            continue
+        print(f'{entry.name}: saved to {dst}')
+    if failed:
+        raise DownloadError(f'{len(failed)} of {len(chosen)} files not fetched: ' + ' | '.join(failed))
+    return 0
+
+
+if __name__ == '__main__':
+    from mmvitdet.utils.cli_errors import run_cli
+    run_cli(main)
