@@ -178,6 +178,47 @@ def test_pretrained_weights_reach_the_detector(pretrained, data_root, tmp_path, 
     assert set(got) - compared - buffers == set(), 'backbone tensors not checked'
 
 
+@pytest.mark.parametrize('backbone', [
+    dict(type='MAEViT', mask_ratio=0.75), dict(type='MoCoV3ViT', stop_grad_conv1=True),
+    dict(type='MaskFeatViT'), dict(type='VisionTransformer'),
+    dict(type='BEiTPretrainViT', use_abs_pos_emb=False, use_shared_rel_pos_bias=True),
+    dict(type='BEiTViT', use_abs_pos_emb=False, use_rel_pos_bias=True,
+         use_shared_rel_pos_bias=False)], ids=lambda b: b['type'])
+def test_mmpretrain_backbone_layouts_load_into_the_detector_vit(backbone, tmp_path):
+    """Every mmpretrain ViT class a pre-training writes, as its algorithm saves it."""
+    from mmpretrain.registry import MODELS as PRETRAIN_MODELS
+    import mmpretrain.models  # noqa: F401  registration
+    from mmdet.registry import MODELS
+    from mmvitdet.checkpoints import load_pretrained
+    src = PRETRAIN_MODELS.build(dict(backbone, arch=dict(
+        embed_dims=192, num_layers=8, num_heads=3, feedforward_channels=768), img_size=112,
+        patch_size=16))
+    with torch.no_grad():  # as after training: no tensor left at a constant init
+        for param in src.parameters():
+            param.normal_()
+    path = tmp_path / 'iter_1.pth'
+    torch.save(dict(meta=dict(iter=1), state_dict={
+        f'backbone.{k}': v for k, v in src.state_dict().items()}), path)
+    beit = backbone['type'].startswith('BEiT')
+    per_block = backbone['type'] == 'BEiTViT'  # one table per block, kept as such
+    vit = MODELS.build(dict(
+        type='ViT', arch=dict(embed_dims=192, num_layers=8, num_heads=3, mlp_ratio=4),
+        img_size=192, pretrain_img_size=112, window_size=7, global_attn_indices=(1, 3, 5, 7),
+        out_indices=(1, 3, 5, 7), use_rel_pos_bias='per_block' if per_block else 'shared',
+        rel_pos_zero_init=not beit,
+        qkv_bias='qv' if beit else True, layer_scale_init_value=0.1 if beit else None))
+    load_pretrained(vit, str(path))
+    _, expected = _expected_backbone(torch.load(path, weights_only=True)['state_dict'], beit)
+    got = vit.state_dict()
+    for key, value in expected.items():
+        assert torch.equal(got[key], value), f"{backbone['type']}: {key}"
+    if not beit:
+        assert torch.equal(got['pos_embed'], src.pos_embed[:, 1:].detach())
+    else:  # transferred relative tables (zero-init would leave them zero)
+        tables = [v for k, v in got.items() if k.endswith('relative_position_bias_table')]
+        assert tables and all(t.any() for t in tables)
+
+
 # ------------------------------------------------------------- plan, progress, resume
 
 def test_budget_sets_equal_pretraining_time_and_finetuning_epochs():
