@@ -261,6 +261,30 @@ def test_detector_configs_name_the_default_studys_checkpoints():
         assert cfg.model.backbone.init_cfg.checkpoint == plan.pretrain_checkpoint(method)
 
 
+def test_main_table_rows_labels_and_seed_statistics():
+    from mmvitdet.analysis.groups import RunGroup
+    from mmvitdet.analysis.run_identity import RunIdentity
+    from mmvitdet.analysis.runs import Run
+    from mmvitdet.study.report import main_table
+
+    def group(init, boxes):
+        ident = RunIdentity(init=init, size='T', schedule=7, by_epoch=True, lr=1e-3, wd=0.1,
+                            dp=0.0, variant='', checkpoint=None, init_source='test')
+        return RunGroup(ident, [Run(f'/w/{init}{i}', 'finished', identity=ident, box=b,
+                                    mask=b / 2) for i, b in enumerate(boxes)])
+
+    plan = build_plan('/o', 60, 2, 4000, '/d')
+    table = main_table(plan, [group('mae', [20.0, 22.0]), group('beit', [10.0, 10.0]),
+                              group('random', [15.0])])
+    rows = {r[0]: r for r in table.rows}
+    assert list(rows) == ['supervised (shapes, multi-label)', 'random', 'MoCo v3',
+                          'BEiT arch., SimMIM pixel target', 'MAE']
+    assert rows['MAE'][2] == '21.0 ± 1.4 (n=2)' and rows['MAE'][3] == '10.5 ± 0.7 (n=2)'
+    assert rows['BEiT arch., SimMIM pixel target'][2].startswith('10.0 ± 0.0')
+    assert rows['random'][2] == '15.0' and rows['MoCo v3'][2] == '-'
+    assert f"{plan.pretrain_iters['mae']} it x 64" in rows['MAE'][1]
+
+
 def test_progress_from_mmengine_log_lines():
     assert units_done('11/28 - mmengine - INFO - Iter(train) [ 120/400]  lr: 1e-3') == 120
     assert units_done('mmengine - INFO - Epoch(train)  [3][ 20/100]  lr: 1e-3') == 220
