@@ -94,7 +94,7 @@ def main(argv=None) -> int:
             path = marker_path(plan, stage)
             if osp.isfile(path):
                 with open(path) as f:
-                    walls[stage.name] = json.load(f)['wall_seconds']
+                    walls[stage.name] = json.load(f)
         summary = write_report(plan, REPO, command, walls)
         print(f'[mini_study] results: {summary}', flush=True)
 

@@ -116,8 +116,11 @@ def machine() -> str:
     return f'{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}'
 
 
-def write_report(plan: StudyPlan, repo: str, command: str, stage_walls: Dict[str, float]) -> str:
-    """Tables, figures and ``<out>/summary.md``; returns the summary's path."""
+def write_report(plan: StudyPlan, repo: str, command: str, markers: Dict[str, Dict]) -> str:
+    """Tables, figures and ``<out>/summary.md``; returns the summary's path.
+
+    ``markers``: the finished stages' markers (wall_seconds, threads, load_average).
+    """
     finetune_root = osp.join(plan.out, 'finetune')
     runs = runs_from_dirs([finetune_root])
     groups = group_runs(runs)
@@ -129,7 +132,7 @@ def write_report(plan: StudyPlan, repo: str, command: str, stage_walls: Dict[str
     subprocess.run([sys.executable, osp.join(repo, 'tools', 'analysis', 'results_table.py'),
                     finetune_root, '--out-dir', osp.join(tables_dir, 'analysis')],
                    cwd=repo, check=True, stdout=subprocess.DEVNULL)
-    total = sum(stage_walls.values())
+    total = sum(m['wall_seconds'] for m in markers.values())
     lines = [
         '# Mini study', '',
         f'Command: `{command}`', '',
@@ -141,8 +144,12 @@ def write_report(plan: StudyPlan, repo: str, command: str, stage_walls: Dict[str
         '', '## Weights reaching the detector (load reports)', '',
     ]
     lines += [f'- {name}: {text}' for name, text in load_reports(plan).items()]
-    lines += ['', '## Stage wall times', '', '| stage | wall min |', '|---|---|']
-    lines += [f'| {name} | {wall / 60:.1f} |' for name, wall in stage_walls.items()]
+    lines += ['', '## Stage wall times', '',
+              '| stage | wall min | idle estimate min | threads | load average at the end |',
+              '|---|---|---|---|---|']
+    lines += [f"| {name} | {m['wall_seconds'] / 60:.1f} | {m.get('est_idle_seconds', 0) / 60:.1f} "
+              f"| {m.get('threads', '?')} | {m.get('load_average', '?')} |"
+              for name, m in markers.items()]
     path = osp.join(plan.out, 'summary.md')
     with open(path + '.tmp', 'w') as f:
         f.write('\n'.join(lines) + '\n')

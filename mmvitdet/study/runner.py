@@ -88,8 +88,11 @@ def stage_threads(threads: str) -> Optional[int]:
 
 
 def run_training(repo: str, plan: StudyPlan, stage: Stage, progress: StudyProgress,
-                 threads: Optional[str] = None) -> None:
-    """tools/train.py in a fresh process; output appended to ``<out>/logs/<stage>.log``."""
+                 threads: Optional[str] = None) -> Optional[int]:
+    """tools/train.py in a fresh process; output appended to ``<out>/logs/<stage>.log``.
+
+    Returns the thread count it was given (None: torch's default).
+    """
     log_path = osp.join(plan.out, 'logs', f'{stage.name}.log')
     os.makedirs(osp.dirname(log_path), exist_ok=True)
     argv = train_command(repo, plan, stage)
@@ -118,6 +121,7 @@ def run_training(repo: str, plan: StudyPlan, stage: Stage, progress: StudyProgre
         raise StudyError(f'stage {stage.name} failed (exit {code}); last lines of {log_path}:\n'
                          + '\n'.join(tail) + '\nFix the cause and rerun the same command: '
                          'finished stages are skipped, this one resumes from its last checkpoint')
+    return n_threads
 
 
 def run_study(repo: str, plan: StudyPlan, report: Callable[[StudyPlan], None],
@@ -132,17 +136,20 @@ def run_study(repo: str, plan: StudyPlan, report: Callable[[StudyPlan], None],
             continue
         progress.start(stage)
         stage_start = time.monotonic()
+        n_threads = None
         if stage.kind == 'data':
             run_data(plan, stage)
         elif stage.kind == 'report':
             report(plan)
         else:
-            run_training(repo, plan, stage, progress, threads)
+            n_threads = run_training(repo, plan, stage, progress, threads)
         wall = time.monotonic() - stage_start
         if stage.kind != 'report':
             write_json_atomic(dict(
                 name=stage.name, spec=stage.spec, wall_seconds=round(wall, 1),
                 est_idle_seconds=round(stage.est_seconds, 1),
+                threads=n_threads or 'default',
+                load_average=round(os.getloadavg()[0], 1),
                 finished=datetime.datetime.now(datetime.timezone.utc).isoformat(
                     timespec='seconds')), marker_path(plan, stage))
         progress.finish(stage)
