@@ -250,6 +250,14 @@ def test_missing_requirements_against_the_gpu_image(tmp_path):
     assert prepare.missing_requirements(wheels) == {'gamma': ['alpha-0.1-py3-none-any.whl']}
 
 
+def test_every_runtime_requirement_travels_or_is_in_the_gpu_image(tmp_path):
+    # a dependency added to requirements.txt must be added to the carried set too
+    assert prepare.uncovered_requirements(REPO / 'requirements.txt') == []
+    extra = tmp_path / 'requirements.txt'
+    extra.write_text('mmdet==3.3.0  # ok\n-r other.txt\nnumpy\nfancy-new-lib>=1\n')
+    assert prepare.uncovered_requirements(extra) == ['fancy-new-lib']
+
+
 def test_prepare_commands_pin_cp312_manylinux():
     cmd = prepare.download_wheels_command('python', ['mmdet==3.3.0'], Path('d'))
     assert '--no-deps' in cmd and cmd[cmd.index('--only-binary') + 1] == ':all:'

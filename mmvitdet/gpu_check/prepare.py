@@ -98,6 +98,24 @@ def missing_requirements(wheels: Iterable[Path]) -> Dict[str, List[str]]:
     return missing
 
 
+def uncovered_requirements(requirements_txt: Path) -> List[str]:
+    """Runtime requirements of the project (``requirements.txt``) that neither travel nor are in the GPU image.
+
+    mmcv travels as source (:mod:`.mmcv_build`); a new dependency must be added to CARRIED_DISTRIBUTIONS.
+    """
+    from packaging.requirements import Requirement
+    carried_names = {device_image.normalize(name) for name, _ in CARRIED_DISTRIBUTIONS} | {'mmcv'}
+    missing = []
+    for line in Path(requirements_txt).read_text().splitlines():
+        line = line.split('#', 1)[0].strip()
+        if not line or line.startswith('-'):
+            continue
+        name = device_image.normalize(Requirement(line).name)
+        if name not in carried_names and not device_image.has_package(name):
+            missing.append(name)
+    return missing
+
+
 def tree_bytes(repo: Path) -> int:
     """Bytes of what travels without ``carry``: tracked plus untracked, not ignored files."""
     out = subprocess.run(['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], cwd=repo,
@@ -131,6 +149,10 @@ def prepare(repo: Path, carry: Path, log=print) -> Dict:
     python = sys.executable
     wheels_dir = carry / carried.WHEELS
     wheels_dir.mkdir(parents=True, exist_ok=True)
+    uncovered = uncovered_requirements(repo / 'requirements.txt')
+    if uncovered:
+        raise SystemExit(f'--prepare: requirements.txt names {", ".join(uncovered)}, which the GPU image lacks and '
+                         'nothing carries; add them to CARRIED_DISTRIBUTIONS in mmvitdet/gpu_check/prepare.py')
     pins = pinned_requirements(name for name, _ in CARRIED_DISTRIBUTIONS)
     stale = [p for p in wheels_dir.glob('*.whl')]
     for path in stale:  # one version per package: pip --no-deps with two would stop the whole install
