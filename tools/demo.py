@@ -46,11 +46,13 @@ def inference_config(config: str):
     """
     from mmengine.config import Config
 
+    from mmvitdet.datasets.own_data import apply_own_data
     from mmvitdet.errors import ConfigNotFoundError
     if not osp.isfile(config):
         raise ConfigNotFoundError(f'config file {config} does not exist (give the .py config the checkpoint was '
                                   'trained with, e.g. configs/quickstart/...)')
     cfg = Config.fromfile(config)
+    apply_own_data(cfg)  # a config for an own COCO-format set: its class names and num_classes
     for transform in cfg.test_dataloader.dataset.pipeline:
         if transform.get('type') == 'CheckedLoadImageFromFile':
             transform['type'] = 'LoadImageFromFile'

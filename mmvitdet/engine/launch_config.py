@@ -15,6 +15,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 from ..errors import ConfigNotFoundError
+from ..datasets.own_data import apply_own_data
 
 SYNC_BN_TYPES = ('SyncBN', 'MMSyncBN', 'SyncBatchNorm', torch.nn.SyncBatchNorm)
 AMP_OPTIM_WRAPPER = 'AmpOptimWrapper'
@@ -27,8 +28,9 @@ def load_launch_config(config: str,
                        amp: bool = False) -> Config:
     """Load ``config`` like mmdet's tools do.
 
-    ``--cfg-options`` are merged; ``work_dir`` comes from the command line, else the config, else
-    ``./work_dirs/<config file stem>``; ``amp`` (``--amp``) selects mmengine's ``AmpOptimWrapper`` with a dynamic
+    ``--cfg-options`` are merged, then ``own_data`` applied (:func:`mmvitdet.datasets.own_data.apply_own_data`);
+    ``work_dir`` comes from the command line, else the config, else ``./work_dirs/<config file stem>``;
+    ``amp`` (``--amp``) selects mmengine's ``AmpOptimWrapper`` with a dynamic
     loss scale. On a machine without CUDA the config is passed through :func:`adapt_to_cpu` (fp32, gloo, BN).
     """
     if not osp.isfile(config):
@@ -38,6 +40,7 @@ def load_launch_config(config: str,
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    apply_own_data(cfg)  # a config's own_data: paths, classes and num_classes from its annotation files
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
