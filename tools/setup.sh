@@ -10,6 +10,8 @@
 # Knobs: MMVITDET_TORCH_SPEC  what to pip-install when no working torch+torchvision pair is present
 #                             (default "torch==2.14.1 torchvision==0.29.1"); a working pair is always kept.
 #        PIP_FIND_LINKS       folders offered to pip; a prebuilt mmcv-2.1.0 wheel there is taken, then verified.
+#                             On a GPU machine OpenMMLab's wheel index for the torch/CUDA pair is tried next
+#                             (tools/mmcv_wheel_index.py); the source build comes last.
 #        MAX_JOBS             parallel compile jobs of an mmcv source build (default: number of cores).
 set -euo pipefail
 
@@ -146,8 +148,16 @@ if ! check mmcv; then
             "$PY" -m pip uninstall -y mmcv
             build_mmcv_from_source
         fi
+    elif index="$("$PY" "$REPO/tools/mmcv_wheel_index.py")" && \
+            pip_install --no-cache-dir --only-binary mmcv -f "$index" "mmcv==$MMCV_VERSION"; then
+        # GPU machine: OpenMMLab's prebuilt wheel for this torch/CUDA pair (the index mim uses)
+        if ! check mmcv; then
+            say "OpenMMLab's mmcv wheel from $index does not work with torch $(torch_tag); building from source"
+            "$PY" -m pip uninstall -y mmcv
+            build_mmcv_from_source
+        fi
     else
-        say "no prebuilt mmcv $MMCV_VERSION wheel offered (PIP_FIND_LINKS=${PIP_FIND_LINKS:-})"
+        say "no prebuilt mmcv $MMCV_VERSION wheel offered (PIP_FIND_LINKS=${PIP_FIND_LINKS:-}; OpenMMLab index: ${index:-not tried without a GPU})"
         build_mmcv_from_source
     fi
     check mmcv || die "mmcv installed but its ops do not import. Fix: $PY -m pip uninstall -y mmcv && rm -rf $WHEEL_CACHE && bash tools/setup.sh"
