@@ -73,13 +73,13 @@ def test_refuses_overwrite_and_reports_errors(tmp_path, capsys):
     dst = tmp_path / 'taken.pth'
     dst.write_bytes(b'keep me')
     cfg = _config(tmp_path)
-    assert convert_vit.main([src, str(dst), '--config', cfg]) == 1
+    assert convert_vit.main([src, str(dst), '--config', cfg]) == 2
     assert 'exists: pass --force' in capsys.readouterr().err
     assert dst.read_bytes() == b'keep me'
     assert convert_vit.main([src, str(dst), '--config', cfg, '--force']) == 0
     assert read_checkpoint(str(dst)).format == 'mmvitdet'
     # a ViT-B layer count/width is inferred; this tiny one matches no arch
-    assert convert_vit.main([src, str(tmp_path / 'x.pth')]) == 1
+    assert convert_vit.main([src, str(tmp_path / 'x.pth')]) == 2
     assert 'match none of' in capsys.readouterr().err
 
 

@@ -103,11 +103,12 @@ def main(argv=None) -> int:
     except (CheckpointError, CheckpointLoadError, FileExistsError,
             FileNotFoundError) as e:
         print(f'error: {e}', file=sys.stderr)
-        return 1
+        return 2  # the exit status of mmvitdet's input errors (mmvitdet.utils.cli_errors)
     print(report.to_text())
     print(f'wrote {args.dst}')
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmvitdet.utils.cli_errors import run_cli
+    run_cli(main)  # input errors raised outside the export (e.g. reading --config): one line, status 2
