@@ -178,3 +178,16 @@ def test_demo_tool_bad_inputs_are_one_line(trained, tmp_path, capsys):
         err = capsys.readouterr().err
         assert exit_info.value.code == 2 and err.count('\n') == 1 and err.startswith('error: '), err
         assert expected in err
+
+
+def test_test_tool_show_dir_paints_the_test_set(trained, tmp_path):
+    data_root, checkpoint = trained
+    options = [f'{loader}.{key}' for loader in ('val_dataloader', 'test_dataloader')
+               for key in ('num_workers=0', 'persistent_workers=False')]
+    options += [f'test_dataloader.dataset.data_root={data_root}/',
+                f'test_evaluator.ann_file={data_root}/annotations/instances_val.json',
+                'test_dataloader.dataset.generate.num_train=8', 'test_dataloader.dataset.generate.num_val=4']
+    _tool('test').main([str(QUICKSTART), checkpoint, '--work-dir', str(tmp_path), '--show-dir', 'vis',
+                        '--cfg-options', *options])
+    painted = sorted(p.name for p in tmp_path.glob('*/vis/*.png'))
+    assert painted == sorted(p.name for p in Path(data_root, 'val').glob('*.png'))
