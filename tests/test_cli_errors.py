@@ -101,8 +101,8 @@ def test_train_tool_missing_coco_folder(tmp_path):
     missing = tmp_path / 'coco'
     env = dict(os.environ, MMVITDET_DATA_ROOT=f'{missing}/')
     result = subprocess.run(
-        [sys.executable, str(REPO / 'tools/train.py'), str(REPO / 'configs/mae/mask-rcnn_vit-b-mae_fpn_lsj-100e_coco.py'),
-         '--work-dir', str(tmp_path / 'work')],
+        [sys.executable, str(REPO / 'tools/train.py'),
+         str(REPO / 'configs/mae/mask-rcnn_vit-b-mae_fpn_lsj-100e_coco.py'), '--work-dir', str(tmp_path / 'work')],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == EXIT_USER_ERROR, result.stderr[-3000:]
     lines = result.stderr.splitlines()

@@ -42,7 +42,8 @@ def main(argv=None) -> int:
         known = sorted({getattr(f, flag) for f in files.values()})
         unknown = sorted(set(values or ()) - set(known))
         if unknown:
-            raise UserInputError(f'--{flag} {" ".join(unknown)}: no config of that {flag}; choose from {" ".join(known)}')
+            raise UserInputError(f'--{flag} {" ".join(unknown)}: no config of that {flag}; '
+                                 f'choose from {" ".join(known)}')
     chosen = [f for f in files.values()
               if (not args.init or f.init in args.init) and (not args.size or f.size in args.size)]
     failed = []
