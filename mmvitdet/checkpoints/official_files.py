@@ -29,8 +29,8 @@ class OfficialFile:
 
     name: file (or folder) name; url: where the file is published (None: not one file, or no URL
     in the header); page: the header's first URL (a project page), for a fetch by hand;
-    init / size: from the config name; format: the layout the config reads it as; width / depth: the ViT it must fit;
-    configs: the configs naming it.
+    init / size: from the config name; format: the layout the config reads it as;
+    width / depth: the ViT it must fit; configs: the configs naming it.
     """
     name: str
     url: Optional[str]
