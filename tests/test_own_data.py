@@ -43,6 +43,7 @@ def _config(tmp_path, monkeypatch, root):
     return config
 
 
+@pytest.mark.slow  # 1 min of CPU (a 2-iteration training, CocoMetric, DetInferencer); run with -m slow
 def test_own_data_trains_evaluates_and_infers(own_set, tmp_path, monkeypatch, capsys):
     config = _config(tmp_path, monkeypatch, own_set)
     work_dir = tmp_path / 'work'
