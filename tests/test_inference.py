@@ -107,6 +107,7 @@ def test_every_config_passes_the_inferencer_pipeline_lookup(config):
     assert type(pipeline.transforms[0]).__name__ == 'InferencerLoader'
 
 
+@pytest.mark.slow  # ~12 s: the MAE config's 1024-px detector builds and runs once
 def test_paper_config_builds_an_inferencer():
     """A paper config (MAE ViT-B) builds a DetInferencer; random weights, a 4-block ViT to stay fast."""
     from mmdet.apis import DetInferencer
