@@ -18,6 +18,10 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 QUICKSTART = osp.join(REPO, 'configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py')
 MAE_B = osp.join(REPO, 'configs/mae/mask-rcnn_vit-b-mae_fpn_lsj-100e_coco.py')
 ABLATIONS = sorted(glob.glob(osp.join(REPO, 'configs/ablations/*/*.py')))
+# The paper's ablations (MAE / BEiT ViT-B) and the patch-14 one beyond it (DINOv2 ViT-B).
+PATCH14 = osp.join(REPO, 'configs/ablations/patch14/mask-rcnn_vit-b-dinov2-native-p14_fpn_lsj-100e_coco.py')
+DINOV2_B = osp.join(REPO, 'configs/dinov2/mask-rcnn_vit-b-dinov2_fpn_lsj-100e_coco.py')
+PAPER_ABLATIONS = [p for p in ABLATIONS if p != PATCH14]
 
 
 def test_rewrite_input_size_moves_backbone_pipelines_and_padding():
@@ -132,8 +136,8 @@ EXPECTED_VARIANTS = {
 
 
 def test_ablation_configs_differ_from_their_base_only_as_named():
-    assert sorted(osp.basename(p) for p in ABLATIONS) == sorted(EXPECTED_VARIANTS)
-    for path in ABLATIONS:
+    assert sorted(osp.basename(p) for p in PAPER_ABLATIONS) == sorted(EXPECTED_VARIANTS)
+    for path in PAPER_ABLATIONS:
         ident = identify_run(Config.fromfile(path).to_dict(), path)
         assert ident.variant == EXPECTED_VARIANTS[osp.basename(path)], path
         assert (ident.size, ident.schedule, ident.lr, ident.wd, ident.dp) == ('B', 100, 8e-5, 0.1, 0.1)
@@ -142,6 +146,15 @@ def test_ablation_configs_differ_from_their_base_only_as_named():
     cp = Config.fromfile(ABLATIONS[[osp.basename(p) for p in ABLATIONS].index(
         'mask-rcnn_vit-b-mae-global-cp_fpn_lsj-100e_coco.py')])
     assert cp.model.backbone.with_cp and cp.model.backbone.window_size == 0
+
+
+def test_patch14_ablation_differs_from_the_dinov2_config_only_in_patch_size():
+    native = identify_run(Config.fromfile(PATCH14).to_dict(), PATCH14)
+    base = identify_run(Config.fromfile(DINOV2_B).to_dict(), DINOV2_B)
+    assert base.variant == '' and native.variant == 'patch 14'  # StrideResample is part of the change
+    assert native.init == base.init == 'dinov2'
+    fields = ('size', 'schedule', 'lr', 'wd', 'dp')
+    assert [getattr(native, f) for f in fields] == [getattr(base, f) for f in fields]
 
 
 @pytest.mark.slow

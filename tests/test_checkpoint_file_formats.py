@@ -171,7 +171,7 @@ def test_converter_with_a_clip_config(tmp_path, capsys):
     assert {'norm_pre.weight', 'norm_pre.bias'} <= set(saved['state_dict'])
     assert 'patch_embed.proj.bias' not in saved['state_dict']
     assert saved['meta']['mmvitdet']['source_format'] == 'clip'
-    assert convert_vit.main([str(src), str(tmp_path / 'x.pth'), '--config', str(bad)]) == 1
+    assert convert_vit.main([str(src), str(tmp_path / 'x.pth'), '--config', str(bad)]) == 2  # input error: mmvitdet.utils.cli_errors.EXIT_USER_ERROR
     assert 'set pre_norm=True' in capsys.readouterr().err
     assert not (tmp_path / 'x.pth').exists()
 

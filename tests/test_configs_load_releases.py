@@ -121,7 +121,7 @@ def test_converter_takes_patch_embed_resize_from_the_config(tmp_path, monkeypatc
     no_resize = tmp_path / 'tiny_dinov2_no_resize.py'
     no_resize.write_text(f"_base_ = '{config}'\nmodel = dict(backbone=dict(init_cfg=dict(_delete_=True, "
                          "type='Pretrained', checkpoint='unused.pth', format='dinov2')))\n")
-    assert cli.main([src, str(tmp_path / 'other.pth'), '--config', str(no_resize)]) == 1
+    assert cli.main([src, str(tmp_path / 'other.pth'), '--config', str(no_resize)]) == 2  # input error status
     err = capsys.readouterr().err
     assert 'patch size is 14x14' in err and "patch_embed_resize='pinv'" in err
     assert cli.main([src, str(tmp_path / 'other.pth'), '--config', str(no_resize),
