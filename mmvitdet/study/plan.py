@@ -25,17 +25,20 @@ PRETRAIN = {
 # Detector inits in the paper's row order; None = random (the quickstart config).
 INITS = ('supervised', 'random', 'mocov3', 'beit-simmim', 'mae')
 
-# Seconds per iteration on this project's 2-core CPU, idle (batch 64 at 112 px for
+# Wall seconds per iteration on this project's 2-core CPU, idle (batch 64 at 112 px for
 # pre-training, batch 4 at 192 px for the detector). The detector's 0.50 is the quickstart's
-# measured idle wall time; the others are their single-threaded CPU seconds per iteration
-# measured side by side with the detector's (`tools/mini_study.py --calibrate 4`, on the
-# loaded machine: detector 0.913, supervised 1.768, MoCo v3 3.373, BEiT/SimMIM 1.517,
-# MAE 0.500 CPU s/iter), scaled by the detector's ratio 0.50 / 0.913.
+# measured idle wall time. The pre-training ones are idle wall times too, each the mean of two
+# rounds of (t(N2) - t(N1)) / (N2 - N1) over fresh `tools/train.py` processes (2026-11-28, load
+# < 0.5 at the start): supervised 0.567 / 0.584, MoCo v3 1.293 / 1.695, BEiT/SimMIM 0.617 /
+# 0.584, MAE 0.357 / 0.395. The earlier values, single-threaded CPU time scaled by the
+# detector's CPU-to-wall ratio (`--calibrate`), gave MAE 0.27 and the others 0.83-1.85: MAE's
+# short (25 %-token) encoder gains less from the second core, so that scaling handed MAE about
+# 1.7x the others' real time in the first full run.
 SECONDS_PER_ITER = {
-    'supervised': 0.97,
-    'mocov3': 1.85,
-    'beit-simmim': 0.83,
-    'mae': 0.27,
+    'supervised': 0.58,
+    'mocov3': 1.49,
+    'beit-simmim': 0.60,
+    'mae': 0.38,
     'detector': 0.50,
 }
 DETECTOR_ITERS_PER_EPOCH = 100  # quickstart: 400 images, batch 4
