@@ -21,5 +21,5 @@ model = dict(
         layer_scale_init_value=0.1,  # BEiT's, as pre-trained (loaded)
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='work_dirs/mini_study/pretrain/beit-simmim/iter_408.pth',
+            checkpoint='work_dirs/mini_study/pretrain/beit-simmim/iter_565.pth',
             format='mmpretrain')))

@@ -14,5 +14,5 @@ model = dict(
     backbone=dict(
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='work_dirs/mini_study/pretrain/mae/iter_1255.pth',
+            checkpoint='work_dirs/mini_study/pretrain/mae/iter_892.pth',
             format='mmpretrain')))

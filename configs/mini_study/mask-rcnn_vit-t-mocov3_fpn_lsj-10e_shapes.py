@@ -14,5 +14,5 @@ model = dict(
     backbone=dict(
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='work_dirs/mini_study/pretrain/mocov3/iter_183.pth',
+            checkpoint='work_dirs/mini_study/pretrain/mocov3/iter_227.pth',
             format='mmpretrain')))

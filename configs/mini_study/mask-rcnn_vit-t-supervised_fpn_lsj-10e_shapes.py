@@ -14,5 +14,5 @@ model = dict(
     backbone=dict(
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='work_dirs/mini_study/pretrain/supervised/iter_349.pth',
+            checkpoint='work_dirs/mini_study/pretrain/supervised/iter_584.pth',
             format='mmpretrain')))
