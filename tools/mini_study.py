@@ -112,4 +112,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmvitdet.utils.cli_errors import run_cli
+    run_cli(main)  # input errors: one line, status 2

@@ -81,4 +81,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmvitdet.utils.cli_errors import run_cli
+    run_cli(main)  # input errors: one line, status 2
