@@ -24,8 +24,9 @@ from mmvitdet.study import PRETRAIN, build_plan, split_budget
 from mmvitdet.study.commands import finetune_options, pretrain_options, train_command
 from mmvitdet.study.plan import finetune_config, pretrain_config
 from mmvitdet.study.progress import units_done
+from mmvitdet.study.out_lock import exclusive_out
 from mmvitdet.study.runner import (StudyError, marker_path, read_marker, stage_threads,
-                                   write_json_atomic)
+                                   write_json_atomic, write_plan_record)
 
 REPO = Path(__file__).resolve().parents[1]
 SHAPES = dict(num_train=8, num_val=4, img_size=192, seed=0,
@@ -309,6 +310,36 @@ def test_marker_of_another_plan_is_an_error(tmp_path):
     other = build_plan(str(tmp_path), 30, 1, 4000, '/d')
     with pytest.raises(StudyError, match='another --out'):
         read_marker(other, other.stages[1])
+
+
+def test_second_study_on_the_same_out_is_refused_and_writes_nothing(tmp_path, capsys):
+    """Two invocations on one --out would resume from each other's checkpoints."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('mini_study_cli', REPO / 'tools/mini_study.py')
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    out = tmp_path / 'out'
+    with exclusive_out(str(out)):
+        with pytest.raises(StudyError, match=r'in use by another tools/mini_study.py \(PID \d+'):
+            with exclusive_out(str(out)):
+                pass
+        assert cli.main(['--out', str(out), '--data-root', str(tmp_path / 'data')]) == 1
+        assert 'in use by another' in capsys.readouterr().err
+        assert not (out / 'plan.json').exists() and not (tmp_path / 'data').exists()
+    with exclusive_out(str(out)):  # released when the holder closes it
+        pass
+
+
+def test_plan_record_of_another_plan_is_kept(tmp_path):
+    path = str(tmp_path / 'plan.json')
+    first = dict(command='python tools/mini_study.py', stages=[dict(name='a', spec=dict(n=1))])
+    write_plan_record(first, path)
+    write_plan_record(dict(first, command='python tools/mini_study.py --threads 1'), path)  # same stages
+    other = dict(command='python tools/mini_study.py --budget-min 30',
+                 stages=[dict(name='a', spec=dict(n=2))])
+    with pytest.raises(StudyError, match='planned by `python tools/mini_study.py --threads 1`'):
+        write_plan_record(other, path)
+    assert json.loads(Path(path).read_text())['stages'] == first['stages']
 
 
 # ------------------------------------------------------------------- whole command

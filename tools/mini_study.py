@@ -54,7 +54,8 @@ def main(argv=None) -> int:
     from mmvitdet.study import StudyError, build_plan, run_study
     from mmvitdet.study.commands import train_command
     from mmvitdet.study.report import write_report
-    from mmvitdet.study.runner import marker_path, write_json_atomic
+    from mmvitdet.study.out_lock import exclusive_out
+    from mmvitdet.study.runner import marker_path, write_plan_record
 
     out = osp.abspath(args.out)
     data_root = osp.abspath(args.data_root)
@@ -82,11 +83,9 @@ def main(argv=None) -> int:
             print(line)
         return 0
     command = 'python tools/mini_study.py ' + ' '.join(map(shlex.quote, sys.argv[1:] if argv is None else argv))
-    os.makedirs(out, exist_ok=True)
-    write_json_atomic(dict(command=command, budget_min=args.budget_min, seeds=args.seeds,
-                           pretrain_iters=plan.pretrain_iters, finetune_epochs=plan.finetune_epochs,
-                           stages=[dataclasses.asdict(s) for s in plan.stages]),
-                      osp.join(out, 'plan.json'))
+    plan_record = dict(command=command, budget_min=args.budget_min, seeds=args.seeds,
+                       pretrain_iters=plan.pretrain_iters, finetune_epochs=plan.finetune_epochs,
+                       stages=[dataclasses.asdict(s) for s in plan.stages])
 
     def report(plan):
         walls = {}
@@ -103,7 +102,9 @@ def main(argv=None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        wall = run_study(REPO, plan, report, threads=args.threads)
+        with exclusive_out(out):
+            write_plan_record(plan_record, osp.join(out, 'plan.json'))
+            wall = run_study(REPO, plan, report, threads=args.threads)
     except StudyError as e:
         print(f'mini_study: {e}', file=sys.stderr)
         return 1

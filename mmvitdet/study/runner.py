@@ -45,6 +45,29 @@ def write_json_atomic(obj, path: str) -> None:
         raise
 
 
+def write_plan_record(record: Dict, path: str) -> None:
+    """Write ``<out>/plan.json``; StudyError if it holds another plan's stages.
+
+    The record of the study already in ``--out`` is what tells its owner how to resume it, so a
+    command with other arguments must not replace it (its stages would then stop on the
+    markers anyway).
+    """
+    if osp.isfile(path):
+        try:
+            with open(path) as f:
+                old = json.load(f)
+            old_stages = old['stages']
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise StudyError(f"unreadable plan record '{path}' ({e}): delete it, or use another "
+                             '--out') from e
+        if old_stages != json.loads(json.dumps(record['stages'])):
+            raise StudyError(
+                f"--out '{osp.dirname(path)}' holds a study planned by `{old.get('command', '?')}`; "
+                'this command plans other stages. Rerun that command to resume it, or give '
+                'another --out')
+    write_json_atomic(record, path)
+
+
 def read_marker(plan: StudyPlan, stage: Stage) -> Optional[Dict]:
     """The stage's marker when it finished with the same spec; None when it has not run."""
     path = marker_path(plan, stage)
