@@ -6,9 +6,9 @@ VisionTransformer with ``class_token=False``; transformers' encoders on the patc
 registers and pooling heads the files carry are what the converters must drop).
 """
 import functools
+import importlib.util
 import json
 import os
-import warnings
 
 import pytest
 import torch
@@ -21,6 +21,19 @@ timm_vit = pytest.importorskip('timm.models.vision_transformer', reason='timm is
 transformers = pytest.importorskip('transformers', reason='transformers is a test requirement '
                                    '(requirements-test.txt)')
 IMG = 224
+
+
+def _tool(path: str):
+    spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# A TorchScript archive holding a state dict as parameters, as OpenAI's CLIP .pt files do (the checkpoint-read
+# benchmark writes its TorchScript file with the same function).
+save_torchscript = _tool(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools',
+                                      'analysis', 'benchmark_checkpoint_read.py')).save_torchscript
 
 
 def timm_reference(patch: int = 16, eps: float = 1e-6, act: str = 'gelu', layer_scale: bool = False,
@@ -114,30 +127,6 @@ def openai_clip_state(ref, text_tower: bool = True, image_tower: bool = True) ->
                     'transformer.resblocks.0.ln_1.weight': torch.ones(32), 'ln_final.weight': torch.ones(32),
                     'text_projection': torch.randn(32, 32), 'logit_scale': torch.tensor(4.6)})
     return out
-
-
-def _module_tree(state: dict, root: nn.Module) -> nn.Module:
-    for key, value in state.items():
-        *path, name = key.split('.')
-        module = root
-        for part in path:
-            if not hasattr(module, part):
-                module.add_module(part, nn.Module())
-            module = getattr(module, part)
-        module.register_parameter(name, nn.Parameter(value.clone(), requires_grad=False))
-    return root
-
-
-class _Archive(nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x
-
-
-def save_torchscript(state: dict, path: str) -> None:
-    """A TorchScript archive holding ``state`` as parameters, as OpenAI's CLIP .pt files do."""
-    with warnings.catch_warnings():  # torch 2.14 deprecates TorchScript; the released files are TorchScript
-        warnings.simplefilter('ignore', FutureWarning)
-        torch.jit.script(_module_tree(state, _Archive())).save(path)
 
 
 # ----------------------------------------------------------------- transformers references
