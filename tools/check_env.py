@@ -11,7 +11,8 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MMCV_VERSION = '2.1.0'  # mmdet 3.3.0 accepts mmcv >=2.0.0rc4,<2.2.0
-OPENMMLAB_PINS = ['mmengine==0.10.7', 'mmdet==3.3.0', 'mmpretrain==1.2.0']
+# setuptools: mmengine imports pkg_resources (removed in 81); editable installs need >= 64
+OPENMMLAB_PINS = ['mmengine==0.10.7', 'mmdet==3.3.0', 'mmpretrain==1.2.0', 'setuptools>=64,<81']
 
 
 def check_torch():
@@ -25,6 +26,11 @@ def check_torch():
 
 
 def check_mmcv():
+    """mmcv 2.1.0, one distribution of it, and working nms / RoIAlign from whichever mmcv._ext serves them."""
+    dists = [name for name in ('mmcv', 'mmcv-lite') if _installed(name)]
+    if len(dists) == 2:
+        return ('mmcv and mmcv-lite are both installed (they share the folder mmcv/). '
+                'Fix: bash tools/setup.sh --mmcv-ops lite (or full)')
     try:
         import mmcv
     except Exception as e:
@@ -33,7 +39,8 @@ def check_mmcv():
         return f'mmcv {mmcv.__version__} installed, mmdet 3.3.0 needs {MMCV_VERSION}'
     try:
         import torch
-        from mmcv.ops import RoIAlign, nms  # loads the compiled mmcv._ext
+        from mmcv.ops import RoIAlign, nms  # loads mmcv._ext: compiled, or mmvitdet's torchvision stand-in
+        import mmcv._ext as ext
         boxes = torch.tensor([[0., 0., 2., 2.], [0., 0., 2., 2.1]])
         keep = nms(boxes, torch.tensor([0.9, 0.8]), 0.5)[1]
         feature = torch.arange(16.).reshape(1, 1, 4, 4)
@@ -41,8 +48,19 @@ def check_mmcv():
         if keep.tolist() != [0] or pooled.shape != (1, 1, 2, 2):
             return f'mmcv {mmcv.__version__} ops give wrong results (nms kept {keep.tolist()})'
     except Exception as e:  # a build against another torch fails here with "undefined symbol"
-        return f'mmcv {mmcv.__version__} has no working compiled ops: {type(e).__name__}: {e}'
-    print(f'mmcv {mmcv.__version__} with ops: ok')
+        return f'mmcv {mmcv.__version__} ({"+".join(dists) or "?"}) has no working ops: {type(e).__name__}: {e}'
+    if getattr(ext, 'MMVITDET_STAND_IN', False):
+        print(f'mmcv-lite {mmcv.__version__}, ops nms and RoIAlign on torchvision kernels (mmvitdet/ops): ok')
+    else:
+        print(f'mmcv {mmcv.__version__} with compiled ops: ok')
+
+
+def _installed(name):
+    try:
+        md.version(name)
+        return True
+    except md.PackageNotFoundError:
+        return False
 
 
 def check_stack():

@@ -4,11 +4,12 @@
     python tools/gpu_check.py --dry-run       # the same code path on the CPU at a tiny size (CI runs it)
     .venv/bin/python tools/gpu_check.py --prepare   # fill .gpu_carry/ for a GPU machine without a registry
 
-Phases: environment (carried wheels), mmcv build with CUDA ops, device and bf16 matmul rate, nms + RoIAlign
-against torchvision, training of ViT-B (AMP fp16, bf16) and ViT-L (with_cp on/off) at 1024 with 2 images per
+Phases: environment (carried wheels), device and bf16 matmul rate, mmcv's nms + RoIAlign on the device against
+torchvision, training of ViT-B (AMP fp16, bf16) and ViT-L (with_cp on/off) at 1024 with 2 images per
 GPU, inference, a one-process torchrun run with NCCL and SyncBN, SDPA backends with the relative bias, backbone
 attention layouts. Where mmdet is installed (bash tools/setup.sh) that environment is used and the carried wheels
-are skipped; where it is not, the carried folder is installed into a scratch path and mmcv is built there.
+are skipped; where it is not, the carried folder of pure wheels is installed into a scratch path (mmcv-lite: nms and
+RoIAlign run on the image's torchvision kernels through mmvitdet/ops; nothing is compiled).
 """
 import argparse
 import importlib
@@ -37,18 +38,16 @@ def parse_args(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     what = parser.add_mutually_exclusive_group()
     what.add_argument('--prepare', action='store_true',
-                      help='download the wheels and mmcv source a GPU machine without a registry needs into --carried')
+                      help='download the wheels a GPU machine without a registry needs into --carried')
     what.add_argument('--dry-run', action='store_true', help='every phase on the CPU at a tiny size (no GPU needed)')
     parser.add_argument('--carried', type=Path, default=None,
                         help='the carried folder (default: .gpu_carry in the repository when it exists)')
     parser.add_argument('--work-dir', type=Path, help='where report.{json,md} go (default: work_dirs/gpu_check/<time>)')
     parser.add_argument('--scratch', type=Path,
-                        help='installed wheels, mmcv build, generated data (default: <tmp>/mmvitdet-gpu-check)')
-    parser.add_argument('--budget', type=float, help='seconds for all phases (default 540 on GPU, 300 dry run)')
+                        help='installed wheels, generated data (default: <tmp>/mmvitdet-gpu-check)')
+    parser.add_argument('--budget', type=float, help='seconds for all phases (default 540 on GPU; none for the dry run)')
     parser.add_argument('--only', nargs='+', metavar='PHASE', help='run only these phases')
     parser.add_argument('--skip', nargs='+', metavar='PHASE', help='skip these phases')
-    parser.add_argument('--mmcv-ops', nargs='+', default=['nms', 'roi_align'],
-                        help="mmcv ops to compile ('all' for mmcv's full build; default: what Mask R-CNN runs)")
     return parser.parse_args(argv)
 
 
@@ -92,8 +91,7 @@ def main(argv=None) -> int:
     work_dir = args.work_dir or REPO / 'work_dirs' / 'gpu_check' / stamp
     scratch = args.scratch or Path(tempfile.gettempdir()) / f'mmvitdet-gpu-check-{mode}'
     scratch.mkdir(parents=True, exist_ok=True)
-    ops = None if args.mmcv_ops == ['all'] else args.mmcv_ops
-    check = gpu_check.GpuCheck(REPO, work_dir.resolve(), scratch.resolve(), plan, mode, carry=carry, mmcv_ops=ops)
+    check = gpu_check.GpuCheck(REPO, work_dir.resolve(), scratch.resolve(), plan, mode, carry=carry)
     results = check.run(only=args.only, skip=args.skip)
     print('\n' + (work_dir / 'report.md').read_text())
     print(f'report: {work_dir / "report.json"}, {work_dir / "report.md"}')

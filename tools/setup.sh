@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# One-command set-up of mmvitdet: torch + torchvision, mmcv 2.1.0 WITH its compiled ops, mmengine, mmdet,
-# mmpretrain, the rest of requirements.txt and mmvitdet itself (editable).
+# One-command set-up of mmvitdet: torch + torchvision, mmcv 2.1.0, mmengine, mmdet, mmpretrain, the rest of
+# requirements.txt and mmvitdet itself (editable). Nothing is compiled by default.
 #
-#   bash tools/setup.sh            # set up (or finish setting up) the environment; a second run takes seconds
-#   bash tools/setup.sh --check    # only verify; changes nothing; exit 1 and say what is missing otherwise
+#   bash tools/setup.sh                     # set up (or finish setting up) the environment; a rerun takes seconds
+#   bash tools/setup.sh --check             # only verify; changes nothing; exit 1 and say what is missing otherwise
+#   bash tools/setup.sh --mmcv-ops full     # mmcv with ALL its compiled ops (a verified prebuilt wheel, else a
+#                                           # source build: 11-30 min on 2 cores, needs a C++ compiler)
+#   bash tools/setup.sh --mmcv-ops lite     # back to the default: mmcv-lite (pure Python) + torchvision's kernels
+#
+# mmcv ops: Mask R-CNN calls two of mmcv's ~110 compiled functions, nms and RoIAlign. By default mmcv-lite (mmcv's
+# pure wheel) is installed and mmvitdet provides mmcv._ext from torchvision's kernels (mmvitdet/ops/), found through
+# a .pth file in site-packages; every other mmcv op then raises on call, naming --mmcv-ops full. Without
+# --mmcv-ops, a working mmcv of either kind is kept.
 #
 # Environment: the active virtual environment ($VIRTUAL_ENV) when one is active, else <repo>/.venv (created
 # with ${PYTHON:-python3}).
@@ -18,11 +26,20 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 MODE=install
-case "${1:-}" in
-    '') ;;
-    --check) MODE=check ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-    *) echo "setup.sh: unknown argument '$1' (use no argument to install, or --check to verify)" >&2; exit 2 ;;
+MMCV_OPS=keep
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --check) MODE=check ;;
+        --mmcv-ops) MMCV_OPS="${2:-}"; shift ;;
+        --mmcv-ops=*) MMCV_OPS="${1#*=}" ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        *) echo "setup.sh: unknown argument '$1' (use no argument to install, --check to verify, --mmcv-ops full|lite)" >&2; exit 2 ;;
+    esac
+    shift
+done
+case "$MMCV_OPS" in
+    keep|full|lite) ;;
+    *) echo "setup.sh: --mmcv-ops takes full or lite, not '$MMCV_OPS'" >&2; exit 2 ;;
 esac
 
 TORCH_SPEC="${MMVITDET_TORCH_SPEC:-torch==2.14.1 torchvision==0.29.1}"
@@ -54,30 +71,23 @@ pip_install() { "$PY" -m pip install --progress-bar off "$@"; }
 
 # ---------------------------------------------------------------- checks (tools/check_env.py says what failed)
 check() { "$PY" "$REPO/tools/check_env.py" "$@"; }
-
-check_build_tools() {
-    "$PY" - <<'EOF'
-import shutil
-try:
-    import setuptools, wheel  # noqa: F401
-except ImportError as e:
-    raise SystemExit(f'build tools missing: {e}')
-major = int(setuptools.__version__.split('.')[0])
-if not 64 <= major < 81:  # mmcv's setup.py imports pkg_resources (gone in 81); editable installs need >= 64
-    raise SystemExit(f'setuptools {setuptools.__version__} installed, need >=64,<81')
-if shutil.which('ninja') is None:
-    raise SystemExit('ninja not found (parallel C++ build)')
-EOF
-}
-
 check_all() { check torch mmcv stack; }
+installed() { "$PY" -m pip show "$1" >/dev/null 2>&1; }
+# which mmcv distribution is installed: full, lite, both (broken: they share the folder mmcv/) or none
+mmcv_kind() {
+    if installed mmcv && installed mmcv-lite; then echo both
+    elif installed mmcv; then echo full
+    elif installed mmcv-lite; then echo lite
+    else echo none
+    fi
+}
 
 if [[ $MODE == check ]]; then
     check_all || die "the environment $VENV is not set up. Fix: bash tools/setup.sh"
     say "ok ($((SECONDS - START)) s)"
     exit 0
 fi
-if report="$(check_all 2>&1)"; then
+if [[ $MMCV_OPS == keep || $MMCV_OPS == "$(mmcv_kind)" ]] && report="$(check_all 2>&1)"; then
     echo "$report"
     say "already set up, nothing to do ($((SECONDS - START)) s)"
     exit 0
@@ -91,9 +101,22 @@ if ! check torch; then
     check torch || die "torch+torchvision still not usable after 'pip install $TORCH_SPEC'; set MMVITDET_TORCH_SPEC to a matching pair for this machine (e.g. 'torch==2.14.1 torchvision==0.29.1')"
 fi
 
-# ---------------------------------------------------------------- 2. mmcv with ops
-check_build_tools >/dev/null 2>&1 || pip_install 'setuptools>=64,<81' wheel ninja
-check_build_tools || die "build tools still missing after installing them"
+# ---------------------------------------------------------------- 2. mmcv: lite (default) or full
+# setuptools < 81: mmengine (and mmcv's setup.py) import pkg_resources, removed in 81; >= 64 for editable installs.
+check_setuptools() {
+    "$PY" -c 'import setuptools, sys; m = int(setuptools.__version__.split(".")[0]); sys.exit(not 64 <= m < 81)' 2>/dev/null
+}
+check_setuptools || pip_install 'setuptools>=64,<81' wheel
+check_setuptools || die "setuptools >=64,<81 still not installed"
+
+check_build_tools() {
+    "$PY" -c 'import wheel' 2>/dev/null || { echo 'wheel not installed'; return 1; }
+    command -v ninja >/dev/null || { echo 'ninja not found (parallel C++ build)'; return 1; }
+}
+
+# mmcv._ext from torchvision's kernels wherever mmcv has no compiled extension (inert beside a compiled mmcv)
+SITE="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+"$PY" "$REPO/mmvitdet/ops/ext_finder.py" --write-pth "$SITE" >/dev/null
 
 torch_tag() { "$PY" -c 'import torch; print(torch.__version__.replace("+", "_"))'; }
 
@@ -136,11 +159,9 @@ build_mmcv_from_source() {
     pip_install --no-cache-dir "$wheel_dir"/mmcv-$MMCV_VERSION-*.whl
 }
 
-if ! check mmcv; then
-    if "$PY" -m pip show mmcv >/dev/null 2>&1; then
-        say "removing the unusable mmcv (a wheel built against another torch fails with 'undefined symbol')"
-        "$PY" -m pip uninstall -y mmcv
-    fi
+install_mmcv_full() {
+    check_build_tools >/dev/null 2>&1 || pip_install wheel ninja
+    check_build_tools || die "build tools still missing after installing them"
     # A prebuilt wheel offered by PIP_FIND_LINKS (PyPI has only the source release of mmcv 2.1.0).
     if MMCV_WITH_OPS=1 pip_install --no-cache-dir --no-build-isolation --only-binary mmcv "mmcv==$MMCV_VERSION" 2>/dev/null; then
         if ! check mmcv; then
@@ -160,8 +181,43 @@ if ! check mmcv; then
         say "no prebuilt mmcv $MMCV_VERSION wheel offered (PIP_FIND_LINKS=${PIP_FIND_LINKS:-}; OpenMMLab index: ${index:-not tried without a GPU})"
         build_mmcv_from_source
     fi
-    check mmcv || die "mmcv installed but its ops do not import. Fix: $PY -m pip uninstall -y mmcv && rm -rf $WHEEL_CACHE && bash tools/setup.sh"
+}
+
+# mmcv and mmcv-lite share the folder mmcv/: exactly one of them stays installed.
+kind="$(mmcv_kind)"
+if [[ $MMCV_OPS == keep ]]; then
+    if [[ $kind == full ]] && check mmcv >/dev/null 2>&1; then MMCV_OPS=full; else MMCV_OPS=lite; fi
 fi
+if [[ $kind == both ]]; then
+    say "mmcv and mmcv-lite are both installed (they overwrite each other's files): removing both"
+    "$PY" -m pip uninstall -y mmcv mmcv-lite
+    kind=none
+fi
+if [[ $MMCV_OPS == lite ]]; then
+    if [[ $kind == full ]]; then
+        say "removing mmcv (full) for mmcv-lite; bash tools/setup.sh --mmcv-ops full brings it back"
+        "$PY" -m pip uninstall -y mmcv
+        kind=none
+    fi
+    if [[ $kind == none ]] || ! check mmcv >/dev/null 2>&1; then
+        say "installing mmcv-lite $MMCV_VERSION (pure Python; nms and RoIAlign run on torchvision's kernels)"
+        pip_install --force-reinstall --no-deps "mmcv-lite==$MMCV_VERSION"
+        pip_install "mmcv-lite==$MMCV_VERSION"
+    fi
+else
+    if [[ $kind == lite ]]; then
+        say "removing mmcv-lite for mmcv with its compiled ops"
+        "$PY" -m pip uninstall -y mmcv-lite
+        kind=none
+    fi
+    if [[ $kind == full ]] && ! check mmcv >/dev/null 2>&1; then
+        say "removing the unusable mmcv (a wheel built against another torch fails with 'undefined symbol')"
+        "$PY" -m pip uninstall -y mmcv
+        kind=none
+    fi
+    [[ $kind == none ]] && install_mmcv_full
+fi
+check mmcv || die "mmcv installed but its ops do not work. Fix: $PY -m pip uninstall -y mmcv mmcv-lite && rm -rf $WHEEL_CACHE && bash tools/setup.sh --mmcv-ops $MMCV_OPS"
 
 # ---------------------------------------------------------------- 3. OpenMMLab stack, requirements, mmvitdet
 say "installing mmengine, mmdet, mmpretrain, requirements.txt and mmvitdet (editable)"

@@ -40,6 +40,7 @@ def main(argv=None):
         sys.exit(f'checkpoint file {args.checkpoint} does not exist')
 
     import mmvitdet  # noqa: F401  registration, safe checkpoint loading
+    from mmvitdet.ops import mmcv_ops_backend
     from mmdet.engine.hooks.utils import trigger_visualization_hook
     from mmdet.evaluation import DumpDetResults
     from mmdet.utils import setup_cache_size_limit_of_dynamo
@@ -58,6 +59,7 @@ def main(argv=None):
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     if args.out is not None:
         runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
+    runner.logger.info(f'mmcv ops: {mmcv_ops_backend()}')  # compiled mmcv, or torchvision's kernels
     runner.test()
     shutdown_distributed()
 

@@ -41,6 +41,7 @@ def main(argv=None):
     args = parse_args(argv)
 
     import mmvitdet  # noqa: F401  registration, safe checkpoint loading, atomic checkpoint writes
+    from mmvitdet.ops import mmcv_ops_backend
     from mmdet.utils import setup_cache_size_limit_of_dynamo
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
@@ -67,6 +68,7 @@ def main(argv=None):
 
     init_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner.logger.info(f'mmcv ops: {mmcv_ops_backend()}')  # compiled mmcv, or torchvision's kernels
     runner.train()
     shutdown_distributed()
 

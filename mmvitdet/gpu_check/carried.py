@@ -1,10 +1,9 @@
-"""The carried folder (wheels + mmcv's source release + manifest) and its installation without a registry.
+"""The carried folder (wheels + manifest) and its installation without a registry.
 
 Layout, made by ``tools/gpu_check.py --prepare`` (:mod:`.prepare`) and named in the device call's ``carry``::
 
     .gpu_carry/manifest.json            what is there, with sizes and sha256
-    .gpu_carry/wheels/*.whl             CPython 3.12 manylinux wheels the GPU image lacks
-    .gpu_carry/mmcv-2.1.0.tar.gz        mmcv's source release, built there with CUDA (:mod:`.mmcv_build`)
+    .gpu_carry/wheels/*.whl             CPython 3.12 manylinux wheels the GPU image lacks (mmcv-lite among them)
 
 Standard library only: this runs before mmcv and mmdet exist on the GPU machine.
 """
@@ -38,7 +37,7 @@ def read_manifest(carry: Path, verify: bool = True) -> Dict:
         raise FileNotFoundError(f'{path} does not exist: make the carried folder first with '
                                 f'`python tools/gpu_check.py --prepare` on a machine with a package registry')
     manifest = json.loads(path.read_text())
-    for key in ('files', 'sdist'):
+    for key in ('files', 'bytes'):
         if key not in manifest:
             raise KeyError(f'{path} has no "{key}": rerun `python tools/gpu_check.py --prepare`')
     if verify:

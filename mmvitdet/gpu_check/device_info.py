@@ -21,12 +21,14 @@ def stack_versions() -> Dict[str, str]:
     import mmdet
     import mmengine
     import mmpretrain
-    ext = 'compiled ops'
+    from mmvitdet.ops import mmcv_ops_backend
     try:
         from mmcv.ops import get_compiling_cuda_version
-        ext += f', CUDA {get_compiling_cuda_version()}'
+        ext = mmcv_ops_backend()
+        if ext == 'compiled mmcv':
+            ext += f', CUDA {get_compiling_cuda_version()}'
     except (ImportError, AttributeError) as e:
-        ext = f'no compiled ops ({e})'
+        ext = f'no mmcv ops ({e})'
     return dict(mmcv=f'{mmcv.__version__} ({ext})', mmengine=mmengine.__version__, mmdet=mmdet.__version__,
                 mmpretrain=mmpretrain.__version__, mmcv_path=os.path.dirname(mmcv.__file__))
 

@@ -1,4 +1,8 @@
-"""mmcv's compiled ``nms`` and ``RoIAlign`` on the device, checked against torchvision's (independent kernels)."""
+"""mmcv's ``nms`` and ``RoIAlign`` on the device through whichever ``mmcv._ext`` serves them, against torchvision.
+
+With mmcv's compiled ops the two are independent kernels; with mmvitdet's stand-in (mmcv-lite) this checks the
+wiring on the device: tensors stay there, shapes, in-place outputs and gradients.
+"""
 from typing import Dict
 
 import torch
@@ -8,6 +12,7 @@ def check(device: str, num_boxes: int = 300, seed: int = 0) -> Dict:
     """Run both ops forward (and RoIAlign backward) on ``device``; raise if they disagree with torchvision."""
     import torchvision
     from mmcv.ops import RoIAlign, get_compiling_cuda_version, nms
+    from mmvitdet.ops import mmcv_ops_backend
     dev = torch.device(device)
     gen = torch.Generator().manual_seed(seed)
     xy = torch.rand(num_boxes, 2, generator=gen) * 200
@@ -33,6 +38,8 @@ def check(device: str, num_boxes: int = 300, seed: int = 0) -> Dict:
     if fwd_err > 1e-4 or bwd_err > 1e-3:
         raise RuntimeError(f'mmcv RoIAlign differs from torchvision: forward {fwd_err:.2e}, backward {bwd_err:.2e}')
     cuda = get_compiling_cuda_version()
-    built = f'mmcv ops compiled with CUDA {cuda}' if cuda != 'not available' else 'mmcv ops compiled for CPU only'
-    return dict(device=str(dev), mmcv_ext=built,
+    backend = mmcv_ops_backend()
+    if backend == 'compiled mmcv':
+        backend = f'mmcv ops compiled with CUDA {cuda}' if cuda != 'not available' else 'mmcv ops compiled for CPU only'
+    return dict(device=str(dev), mmcv_ext=backend,
                 nms_kept=keep.numel(), roi_align_max_err=fwd_err, roi_align_grad_max_err=bwd_err)

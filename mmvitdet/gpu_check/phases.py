@@ -91,16 +91,16 @@ class PhaseRunner:
     """Runs phases in order within ``budget`` seconds, recording each; ``on_result`` sees every result
     (the report is rewritten after each phase, so a killed run still leaves what it measured)."""
 
-    def __init__(self, budget: float, on_result: Callable[[List[PhaseResult]], None] = lambda results: None,
+    def __init__(self, budget: Optional[float], on_result: Callable[[List[PhaseResult]], None] = lambda results: None,
                  log: Callable[[str], None] = print, clock: Callable[[], float] = time.monotonic):
-        self.deadline = clock() + budget
+        self.deadline = None if budget is None else clock() + budget
         self.results: List[PhaseResult] = []
         self.on_result = on_result
         self.log = log
         self.clock = clock
 
     def remaining(self) -> float:
-        return self.deadline - self.clock()
+        return float('inf') if self.deadline is None else self.deadline - self.clock()
 
     def run(self, name: str, title: str, fn: Callable[[float], Dict], min_seconds: float = 0.0,
             max_seconds: float = 600.0) -> PhaseResult:

@@ -1,7 +1,8 @@
 """``tools/gpu_check.py --prepare``: fill the carried folder on a machine with a package registry.
 
 Downloads, for the GPU image's CPython 3.12 on manylinux x86_64, the wheels of the stack that the image lacks
-(:mod:`.device_image`), pinned to the versions this checkout's environment runs, plus mmcv's source release;
+(:mod:`.device_image`), pinned to the versions this checkout's environment runs (mmcv-lite: pure Python; the
+image's torchvision serves nms and RoIAlign through mmvitdet/ops, so nothing is compiled there);
 checks that every requirement of every carried wheel is carried or in the image; writes the manifest; and
 checks the size against the 64 MiB that may travel with a device call.
 """
@@ -15,11 +16,11 @@ from typing import Dict, Iterable, List, Tuple
 from zipfile import ZipFile
 
 from . import carried, device_image
-from .mmcv_source import MMCV_VERSION
 
 # (distribution, why the GPU check needs it); versions are those installed here (see pinned_requirements).
 CARRIED_DISTRIBUTIONS: Tuple[Tuple[str, str], ...] = (
     ('mmengine', 'Runner, Config, optim wrappers (pinned 0.10.7 in requirements.txt)'),
+    ('mmcv-lite', 'mmcv 2.1.0 without compiled ops (nms and RoIAlign: torchvision kernels via mmvitdet/ops)'),
     ('mmdet', 'Mask R-CNN, CocoMetric (3.3.0)'),
     ('mmpretrain', 'ViT helpers, layer-wise lr decay (1.2.0)'),
     ('pycocotools', 'mmdet: COCO masks and metric'),
@@ -35,7 +36,7 @@ CARRIED_DISTRIBUTIONS: Tuple[Tuple[str, str], ...] = (
     ('modelindex', 'mmpretrain: model index'),
     ('model-index', 'modelindex'),
     ('ordered-set', 'model-index'),
-    ('setuptools', "building mmcv: its setup.py imports pkg_resources, gone in setuptools 81"),
+    ('setuptools', 'mmengine imports pkg_resources, gone in setuptools 81'),
 )
 SIZE_LIMIT = 64 * 2**20  # what may travel with a device call: working tree + carried paths
 
@@ -46,11 +47,21 @@ def pinned_requirements(distributions: Iterable[str]) -> List[str]:
     pins = []
     for name in distributions:
         try:
-            pins.append(f'{name}=={md.version(name)}')
+            # mmcv-lite is carried also from an environment with full mmcv (--mmcv-ops full): same release
+            version = md.version('mmcv' if name == 'mmcv-lite' and not _installed(md, name) else name)
+            pins.append(f'{name}=={version}')
         except md.PackageNotFoundError:
             raise SystemExit(f'--prepare: {name} is not installed in {sys.prefix}; run it with the environment of '
                              'tools/setup.sh (e.g. .venv/bin/python tools/gpu_check.py --prepare)')
     return pins
+
+
+def _installed(md, name: str) -> bool:
+    try:
+        md.version(name)
+        return True
+    except md.PackageNotFoundError:
+        return False
 
 
 def download_wheels_command(python: str, requirements: List[str], dest: Path) -> List[str]:
@@ -59,11 +70,6 @@ def download_wheels_command(python: str, requirements: List[str], dest: Path) ->
     for platform in device_image.PLATFORMS:
         cmd += ['--platform', platform]
     return cmd + requirements
-
-
-def download_sdist_command(python: str, dest: Path) -> List[str]:
-    return [python, '-m', 'pip', 'download', '--no-deps', '--no-binary', ':all:', '--no-build-isolation',
-            '--disable-pip-version-check', '-d', str(dest), f'mmcv=={MMCV_VERSION}']
 
 
 def wheel_requirements(wheel: Path) -> Tuple[str, List[str]]:
@@ -101,10 +107,10 @@ def missing_requirements(wheels: Iterable[Path]) -> Dict[str, List[str]]:
 def uncovered_requirements(requirements_txt: Path) -> List[str]:
     """Runtime requirements of the project (``requirements.txt``) that neither travel nor are in the GPU image.
 
-    mmcv travels as source (:mod:`.mmcv_build`); a new dependency must be added to CARRIED_DISTRIBUTIONS.
+    A new dependency must be added to CARRIED_DISTRIBUTIONS.
     """
     from packaging.requirements import Requirement
-    carried_names = {device_image.normalize(name) for name, _ in CARRIED_DISTRIBUTIONS} | {'mmcv'}
+    carried_names = {device_image.normalize(name) for name, _ in CARRIED_DISTRIBUTIONS}
     missing = []
     for line in Path(requirements_txt).read_text().splitlines():
         line = line.split('#', 1)[0].strip()
@@ -134,9 +140,8 @@ def write_manifest(carry: Path, pins: List[str]) -> Dict:
         if path.is_file() and path.name != carried.MANIFEST:
             files.append(dict(path=str(path.relative_to(carry)), bytes=path.stat().st_size,
                               sha256=carried.sha256(path)))
-    sdist = f'mmcv-{MMCV_VERSION}.tar.gz'
     manifest = dict(created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), python=device_image.PYTHON_TAG,
-                    platforms=list(device_image.PLATFORMS), requirements=pins, sdist=sdist, files=files,
+                    platforms=list(device_image.PLATFORMS), requirements=pins, files=files,
                     bytes=sum(f['bytes'] for f in files))
     tmp = carry / (carried.MANIFEST + '.tmp')
     tmp.write_text(json.dumps(manifest, indent=1))
@@ -157,9 +162,9 @@ def prepare(repo: Path, carry: Path, log=print) -> Dict:
     stale = [p for p in wheels_dir.glob('*.whl')]
     for path in stale:  # one version per package: pip --no-deps with two would stop the whole install
         path.unlink()
-    for cmd in (download_wheels_command(python, pins, wheels_dir), download_sdist_command(python, carry)):
-        log('$ ' + ' '.join(cmd))
-        subprocess.run(cmd, check=True)
+    cmd = download_wheels_command(python, pins, wheels_dir)
+    log('$ ' + ' '.join(cmd))
+    subprocess.run(cmd, check=True)
     missing = missing_requirements(sorted(wheels_dir.glob('*.whl')))
     if missing:
         raise SystemExit('--prepare: these requirements are neither carried nor in the GPU image '

@@ -1,4 +1,4 @@
-"""The GPU check, phase by phase: environment, mmcv build, device, ops, training, inference, distributed run,
+"""The GPU check, phase by phase: environment, device, ops, training, inference, distributed run,
 attention backends, backbone layouts. Each measurement runs in a fresh process; the report is rewritten after
 each phase. This process imports only the standard library and torch (it sets up the environment that the
 measurements import).
@@ -12,27 +12,26 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-from . import carried, cxx_standard, mmcv_build, mmcv_source
+from . import carried
 from .phases import PhaseFailed, PhaseResult, PhaseRunner, PhaseSkipped, child_env, run_child, run_command
 from .plan import VIT_B, VIT_L, Plan, tiny_note
 from .report import write_report
 
 # In order of what a short lease must not miss: set-up, correctness of the paper's ViT-B run (AMP, ops, NCCL,
 # SyncBN), then ViT-L's memory, then the attention measurements.
-PHASES = ('environment', 'mmcv_build', 'device', 'ops', 'train_vit-b_fp16', 'train_vit-b_bf16', 'inference_vit-b',
+PHASES = ('environment', 'device', 'ops', 'train_vit-b_fp16', 'train_vit-b_bf16', 'inference_vit-b',
           'torchrun_nccl_syncbn', 'train_vit-l_cp', 'train_vit-l_no-cp', 'sdpa_backends', 'backbone_layouts')
 BACKBONE_LAYOUTS = ('ours-hybrid', 'ours-global', 'ours-global-cp')  # 4 global + 8 window blocks, all global
 
 
 class GpuCheck:
-    """One run. ``mode``: 'carried' (GPU machine without registry: install the carried folder, build mmcv),
+    """One run. ``mode``: 'carried' (GPU machine without registry: install the carried folder of pure wheels),
     'installed' (an environment from tools/setup.sh), 'dry-run' (this code path on CPU, tiny)."""
 
     def __init__(self, repo: Path, work_dir: Path, scratch: Path, plan: Plan, mode: str,
-                 carry: Optional[Path] = None, mmcv_ops: Optional[List[str]] = None, log: Callable = print):
+                 carry: Optional[Path] = None, log: Callable = print):
         self.repo, self.work_dir, self.scratch, self.plan, self.mode = repo, work_dir, scratch, plan, mode
         self.carry = carry
-        self.mmcv_ops = mmcv_ops  # None: all of mmcv's ops
         self.log = log
         self.site = scratch / 'site'
         self.python_path = carried.python_path(repo) if mode != 'carried' else carried.python_path(self.site, repo)
@@ -65,54 +64,6 @@ class GpuCheck:
         marker.write_text(json.dumps(dict(files=manifest['files'])))
         self.environment['carried'] = f'{len(wheels)} wheels into {self.site}'
         return dict(wheels=len(wheels), carried_mib=round(manifest['bytes'] / 2**20, 1), site=str(self.site))
-
-    def phase_mmcv_build(self, timeout: float) -> Dict:
-        if self.mode == 'installed':
-            raise PhaseSkipped('installed mmcv (tools/setup.sh builds it with CUDA ops where torch sees a GPU)')
-        if self.carry is None:
-            raise PhaseSkipped('no carried folder, so no mmcv source release (make one with --prepare)')
-        import torch  # the image's; present in every mode that gets here
-        sdist = self.carry / carried.read_manifest(self.carry, verify=False)['sdist']
-        build_root = self.scratch / 'mmcv-build'
-        ops = 'all' if self.mmcv_ops is None else ','.join(self.mmcv_ops)
-        key = dict(torch=torch.__version__, ops=ops, sdist=sdist.name)
-        wheel_dir = build_root / 'wheel'
-        info_file = build_root / 'build-info.json'
-        wheel = mmcv_build.built_wheel(wheel_dir)
-        if self.mode == 'carried' and wheel and info_file.is_file() and json.loads(info_file.read_text()) == key:
-            run_command(carried.install_command(sys.executable, [wheel], self.site), timeout)
-            return dict(ops=ops, note=f'reused {wheel.name} built earlier against torch {torch.__version__}')
-        src = mmcv_source.extract_sdist(sdist, build_root)
-        total = mmcv_source.count_sources(src)
-        metrics = dict(ops=ops, sources_full=total)
-        if self.mmcv_ops is not None:
-            metrics['restricted'] = mmcv_source.restrict_to_ops(src, self.mmcv_ops)
-            mmcv_source.relax_ext_loader(src)
-        metrics['sources_built'] = mmcv_source.count_sources(src)
-        std = cxx_standard.required_cxx_standard(Path(torch.__file__).parent)
-        cxx_standard.set_setup_py_standard(src / 'setup.py', std)
-        metrics['cxx_standard'] = std
-        if self.mode == 'dry-run' or not torch.cuda.is_available():
-            metrics['note'] = ('source prepared, compile skipped: needs CUDA (nvcc and a GPU); '
-                               f'{metrics["sources_built"]["cu"]} .cu + {metrics["sources_built"]["cpp"]} .cpp '
-                               'files would compile')
-            return metrics
-        major, minor = torch.cuda.get_device_capability()
-        arch = f'{major}.{minor}'
-        env = mmcv_build.build_env(os.environ, os.path.dirname(torch.__file__), arch, os.cpu_count() or 4,
-                                   [str(Path(torch.__file__).parent.parent)])
-        env['PYTHONPATH'] = self.python_path  # the carried setuptools < 81 (mmcv's setup.py imports pkg_resources)
-        if wheel_dir.exists():
-            shutil.rmtree(wheel_dir)
-        start = time.monotonic()
-        run_command(mmcv_build.wheel_command(sys.executable, src, wheel_dir), timeout, env=env)
-        metrics['compile_seconds'] = round(time.monotonic() - start, 1)
-        wheel = mmcv_build.built_wheel(wheel_dir)
-        run_command(carried.install_command(sys.executable, [wheel], self.site), timeout)
-        info_file.write_text(json.dumps(key))
-        metrics.update(arch=arch, max_jobs=env['MAX_JOBS'], cuda_home=env.get('CUDA_HOME', '-'), wheel=wheel.name)
-        self.environment['mmcv'] = f'2.1.0 built here ({ops}, sm_{arch.replace(".", "")}, {std})'
-        return metrics
 
     # ------------------------------------------------------------------ measurements
     def _child(self, spec: Dict, timeout: float) -> Dict:
@@ -192,9 +143,8 @@ class GpuCheck:
         p = self.plan
         return {
             'environment': ('environment: carried wheels', self.phase_environment, 5, 180),
-            'mmcv_build': ('mmcv 2.1.0 build with CUDA ops', self.phase_mmcv_build, 30, 420),
             'device': ('device, stack, matmul rate', self.phase_device, 10, 120),
-            'ops': ('mmcv nms + RoIAlign vs torchvision', self.phase_ops, 10, 120),
+            'ops': ('mmcv nms + RoIAlign on the device vs torchvision', self.phase_ops, 10, 120),
             'train_vit-b_fp16': ('train ViT-B, AMP fp16',
                                  lambda t: self._train(VIT_B, 'vit-b', 'fp16', None, False, t), 20, 180),
             'train_vit-b_bf16': ('train ViT-B, AMP bf16',
