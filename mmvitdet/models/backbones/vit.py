@@ -17,7 +17,7 @@ from torch.utils.checkpoint import checkpoint
 
 from mmdet.registry import MODELS
 from ...checkpoints.load import load_pretrained, pretrained_init_cfg
-from ..layers import PatchEmbed, RelativePositionBias, TransformerBlock
+from ..layers import DecomposedRelPos, PatchEmbed, RelativePositionBias, TransformerBlock
 
 ARCH_SETTINGS: Dict[str, dict] = {
     # ViT-B/L/H of Dosovitskiy et al.; B and L are the paper's two sizes.
@@ -25,7 +25,7 @@ ARCH_SETTINGS: Dict[str, dict] = {
     'large': dict(embed_dims=1024, num_layers=24, num_heads=16, mlp_ratio=4),
     'huge': dict(embed_dims=1280, num_layers=32, num_heads=16, mlp_ratio=4),
 }
-REL_POS_MODES = (False, 'shared', 'per_block')
+REL_POS_MODES = (False, 'shared', 'per_block', 'decomposed')
 
 
 def default_quarter_indices(num_layers: int) -> Tuple[int, ...]:
@@ -87,8 +87,13 @@ class ViT(BaseModule):
             same four depths d/4, 2d/4, 3d/4, d.
         use_abs_pos_embed: learnable abs position embedding (paper: all inits).
         use_rel_pos_bias: False, 'shared' (one table for all window blocks
-            and one for all global blocks, the paper's choice) or 'per_block'.
-        rel_pos_zero_init: zero-init the relative tables (paper: non-BEiT).
+            and one for all global blocks, the paper's choice), 'per_block'
+            (a full 2-D table per block) or 'decomposed' (ViTDet / SAM: per
+            block, tables of row and column offsets over its window or the
+            whole grid, see ``layers.decomposed_rel_pos``).
+        rel_pos_zero_init: zero-init the relative tables (paper: non-BEiT;
+            ViTDet); else BEiT's init (full tables) or trunc-normal(0.02)
+            (decomposed, as detectron2).
         qkv_bias: True, False or 'qv' (BEiT: q and v biases, zero k bias).
         layer_scale_init_value: None, or BEiT's gamma initial value.
         drop_path_rate: stochastic depth, increasing linearly over depth.
@@ -172,6 +177,7 @@ class ViT(BaseModule):
             s // patch_size for s in to_2tuple(pretrain_img_size))
         self.window_size = window_size
         self.use_rel_pos_bias = use_rel_pos_bias
+        self.rel_pos_zero_init = rel_pos_zero_init
         self.with_cp = with_cp
         self.frozen_stages = frozen_stages
 
@@ -207,10 +213,14 @@ class ViT(BaseModule):
         self.blocks = nn.ModuleList()
         for i in range(self.num_layers):
             is_global = i in self.global_attn_indices
-            per_block = None
+            per_block = decomposed = None
             if use_rel_pos_bias == 'per_block':
                 per_block = new_rel_pos(
                     self.grid_size if is_global else win_grid)
+            elif use_rel_pos_bias == 'decomposed':
+                decomposed = DecomposedRelPos(
+                    self.grid_size if is_global else win_grid,
+                    self.embed_dims // self.num_heads)
             self.blocks.append(
                 TransformerBlock(
                     self.embed_dims,
@@ -222,7 +232,8 @@ class ViT(BaseModule):
                     layer_scale_init_value=layer_scale_init_value,
                     norm_eps=norm_eps,
                     rel_pos_bias=per_block,
-                    act_cfg=self.act_cfg))
+                    act_cfg=self.act_cfg,
+                    decomposed_rel_pos=decomposed))
         self.reset_parameters()
         self._freeze_stages()
 
@@ -244,6 +255,11 @@ class ViT(BaseModule):
                 nn.init.zeros_(m.bias)
             elif isinstance(m, RelativePositionBias):
                 m.reset_parameters()
+            elif isinstance(m, DecomposedRelPos):
+                m.reset_parameters()
+                if not self.rel_pos_zero_init:
+                    nn.init.trunc_normal_(m.rel_pos_h, std=.02)
+                    nn.init.trunc_normal_(m.rel_pos_w, std=.02)
         if self.pos_embed is not None:
             nn.init.trunc_normal_(self.pos_embed, std=.02)
         for i, blk in enumerate(self.blocks):

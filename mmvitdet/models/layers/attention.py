@@ -17,6 +17,8 @@ class Attention(nn.Module):
             zero k bias (parameters ``q_bias`` and ``v_bias``), False for none.
         rel_pos_bias: an optional per-block relative position bias module
             (``RelativePositionBias``); a shared bias is passed to ``forward``.
+        decomposed_rel_pos: an optional ``DecomposedRelPos`` (ViTDet / SAM):
+            a bias computed from the queries, stored as ``rel_pos``.
 
     The relative bias is handed to SDPA as an additive float mask, so the fused
     attention kernels are used on GPU.
@@ -26,7 +28,8 @@ class Attention(nn.Module):
                  embed_dims: int,
                  num_heads: int,
                  qkv_bias: Union[bool, str] = True,
-                 rel_pos_bias: Optional[nn.Module] = None):
+                 rel_pos_bias: Optional[nn.Module] = None,
+                 decomposed_rel_pos: Optional[nn.Module] = None):
         super().__init__()
         if qkv_bias not in (True, False, 'qv'):
             raise ValueError(
@@ -41,6 +44,7 @@ class Attention(nn.Module):
             self.q_bias = self.v_bias = None
         self.proj = nn.Linear(embed_dims, embed_dims)
         self.rel_pos_bias = rel_pos_bias
+        self.rel_pos = decomposed_rel_pos
 
     def _qkv_bias(self) -> Optional[torch.Tensor]:
         if self.q_bias is None:
@@ -68,6 +72,8 @@ class Attention(nn.Module):
         bias = shared_bias
         if self.rel_pos_bias is not None:
             bias = self.rel_pos_bias(grid_hw)
+        elif self.rel_pos is not None:
+            bias = self.rel_pos(q, grid_hw)
         if bias is not None:
             bias = bias.to(q.dtype)
         x = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)

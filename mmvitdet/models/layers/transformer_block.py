@@ -42,6 +42,7 @@ class TransformerBlock(nn.Module):
             value of the per-channel gammas (BEiT's ``gamma_1``/``gamma_2``).
         norm_eps: LayerNorm epsilon (1e-6 in every pre-training recipe used).
         rel_pos_bias: optional per-block ``RelativePositionBias``.
+        decomposed_rel_pos: optional per-block ``DecomposedRelPos``.
         act_cfg: MLP activation, see :class:`Mlp`.
     """
 
@@ -55,11 +56,12 @@ class TransformerBlock(nn.Module):
                  layer_scale_init_value: Optional[float] = None,
                  norm_eps: float = 1e-6,
                  rel_pos_bias: Optional[nn.Module] = None,
-                 act_cfg: Optional[dict] = None):
+                 act_cfg: Optional[dict] = None,
+                 decomposed_rel_pos: Optional[nn.Module] = None):
         super().__init__()
         self.window_size = window_size
         self.norm1 = nn.LayerNorm(embed_dims, eps=norm_eps)
-        self.attn = Attention(embed_dims, num_heads, qkv_bias, rel_pos_bias)
+        self.attn = Attention(embed_dims, num_heads, qkv_bias, rel_pos_bias, decomposed_rel_pos)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = nn.LayerNorm(embed_dims, eps=norm_eps)
         self.mlp = Mlp(embed_dims, int(embed_dims * mlp_ratio), act_cfg)

@@ -11,19 +11,30 @@ from mmdet.registry import MODELS
 SUPPORTED_SCALES = (4.0, 2.0, 1.0, 0.5)
 
 
-def build_rescale(scale: float, channels: int, norm_cfg: dict) -> nn.Module:
-    """One resolution-modifying module of width ``channels``.
+def rescale_out_channels(scale: float, channels: int, narrow: bool) -> int:
+    """Output width of :func:`build_rescale`: C, or with ``narrow`` C/4 at 4x and C/2 at 2x."""
+    if narrow and scale in (4.0, 2.0):
+        return channels // int(scale)
+    return channels
+
+
+def build_rescale(scale: float, channels: int, norm_cfg: dict, narrow: bool = False) -> nn.Module:
+    """One resolution-modifying module of input width ``channels``.
 
     4x: deconv 2x2/2 -> norm -> GELU -> deconv 2x2/2; 2x: one deconv 2x2/2;
     1x: identity; 0.5x: max-pool 2x2/2 (Li et al. 2021, Sec. "Architecture").
+    The paper keeps the width C throughout; ``narrow`` halves it at each
+    deconv (C -> C/2 -> C/4 at 4x, C -> C/2 at 2x), as detectron2's ViTDet
+    simple feature pyramid does.
     """
+    half = channels // 2 if narrow else channels
     if scale == 4.0:
         return nn.Sequential(
-            nn.ConvTranspose2d(channels, channels, 2, stride=2),
-            build_norm_layer(norm_cfg, channels)[1], nn.GELU(),
-            nn.ConvTranspose2d(channels, channels, 2, stride=2))
+            nn.ConvTranspose2d(channels, half, 2, stride=2),
+            build_norm_layer(norm_cfg, half)[1], nn.GELU(),
+            nn.ConvTranspose2d(half, rescale_out_channels(scale, channels, narrow), 2, stride=2))
     if scale == 2.0:
-        return nn.ConvTranspose2d(channels, channels, 2, stride=2)
+        return nn.ConvTranspose2d(channels, half, 2, stride=2)
     if scale == 1.0:
         return nn.Identity()
     if scale == 0.5:

@@ -8,7 +8,7 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 
 from mmdet.registry import MODELS
-from .resolution_adapter import SUPPORTED_SCALES, build_rescale
+from .resolution_adapter import SUPPORTED_SCALES, build_rescale, rescale_out_channels
 
 
 @MODELS.register_module()
@@ -24,6 +24,10 @@ class SimpleFeaturePyramid(BaseModule):
         norm_cfg: norm in the 4x module and after each conv (ViTDet: LayerNorm
             over channels, ``mmpretrain.LN2d``; needs mmpretrain.models
             imported, which ``import mmvitdet`` does).
+        narrow_branches: the upsampling branches halve the width at each
+            deconv (4x ends at C/4, 2x at C/2) before the 1x1 conv, as
+            detectron2 builds ViTDet (ViT-B Mask R-CNN 110.85 M parameters);
+            False keeps C in every branch.
 
     Forward: tuple of ViT taps (only the last is used) -> tuple of
     [B, out_channels, h * s, w * s] maps, finest first.
@@ -35,6 +39,7 @@ class SimpleFeaturePyramid(BaseModule):
                  scale_factors: Sequence[float] = SUPPORTED_SCALES,
                  num_outs: int = 5,
                  norm_cfg: dict = dict(type='mmpretrain.LN2d', eps=1e-6),
+                 narrow_branches: bool = False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if num_outs not in (len(scale_factors), len(scale_factors) + 1):
@@ -43,11 +48,11 @@ class SimpleFeaturePyramid(BaseModule):
                 f'len(scale_factors)={len(scale_factors)} or one more.')
         self.num_outs = num_outs
         self.rescales = nn.ModuleList(
-            [build_rescale(float(s), in_channels, norm_cfg)
+            [build_rescale(float(s), in_channels, norm_cfg, narrow_branches)
              for s in scale_factors])
         self.lateral_convs = nn.ModuleList([
-            ConvModule(in_channels, out_channels, 1, norm_cfg=norm_cfg,
-                       act_cfg=None) for _ in scale_factors
+            ConvModule(rescale_out_channels(float(s), in_channels, narrow_branches), out_channels, 1,
+                       norm_cfg=norm_cfg, act_cfg=None) for s in scale_factors
         ])
         self.output_convs = nn.ModuleList([
             ConvModule(out_channels, out_channels, 3, padding=1,
