@@ -5,14 +5,14 @@ from typing import Mapping, Tuple
 import torch
 
 from . import (beit, dino, dinov2, hf_clip, hf_vit, mae, mmpretrain,
-               mmvitdet, mocov3, openai_clip, timm_deit)
+               mmvitdet, mocov3, openai_clip, sam, timm_deit)
 from .errors import CheckpointError
 
 # Checked in this order: the more specific layouts first (a MAE, BEiT, DINOv2
 # or iBOT file also satisfies the timm test; DINOv2's [1, C] mask_token comes
 # before MAE's decoder/mask-token test).
 FORMATS = OrderedDict(
-    (m.NAME, m) for m in (mmvitdet, mocov3, mmpretrain, beit, dinov2, mae,
+    (m.NAME, m) for m in (mmvitdet, sam, mocov3, mmpretrain, beit, dinov2, mae,
                           dino, openai_clip, hf_vit, hf_clip, timm_deit))
 # 'teacher': DINO / iBOT training checkpoints hold {'student', 'teacher', ...}.
 CONTAINER_KEYS = ('model', 'state_dict', 'module', 'teacher')

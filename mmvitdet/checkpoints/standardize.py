@@ -10,6 +10,9 @@ The paper gives every detector both absolute embeddings and relative biases:
   global table are both made from the pre-training table, each resized to its
   grid. Without tables (every other init) they are zero-initialized
   (trunc-normal if the model sets ``rel_pos_zero_init=False``).
+- Decomposed tables (SAM; detectron2 ViTDet checkpoints), ``blocks.N.attn.rel_pos.rel_pos_{h,w}``, are
+  transferred per block and resized linearly to the model's table length (detectron2's ``get_rel_pos`` rule,
+  done once at load); a ``'decomposed'`` model without them zero-initializes them.
 - A shared pre-training table goes to every block of a ``per_block`` model
   (BEiT's own fine-tuning rule). Per-block tables into a ``shared`` model are
   refused: any reduction (e.g. a mean) would silently change the pre-trained
@@ -236,7 +239,7 @@ def _rel_pos_tables(ckpt, model, target, state, report, method) -> None:
     if not targets:
         raise CheckpointError(
             f'{ckpt.path}: has relative position tables ({srcs[0]}, ...) but '
-            'the model has use_rel_pos_bias=False: set '
+            f'the model has use_rel_pos_bias={model.use_rel_pos_bias!r}: set '
             "use_rel_pos_bias='shared' (the paper's choice) to keep them, or "
             f'drop them on purpose with discard={srcs!r}.')
     used = set()
@@ -276,6 +279,47 @@ def _rel_pos_tables(ckpt, model, target, state, report, method) -> None:
                                'the model has no block that uses this table'))
 
 
+DECOMPOSED_SUFFIXES = ('.attn.rel_pos.rel_pos_h', '.attn.rel_pos.rel_pos_w')
+NEW_DECOMPOSED = ('the checkpoint has no decomposed relative position tables: zero-init (detectron2 '
+                  'ViTDet: rel_pos_zero_init; the paper: non-BEiT inits)')
+
+
+def _decomposed_tables(ckpt, model, target, state, report) -> None:
+    """Per-block decomposed tables: transferred and resized linearly, or new (zero / trunc-normal)."""
+    from ..models.layers.decomposed_rel_pos import resize_rel_pos_table as resize_linear  # (models import us)
+    found = [k for k in ckpt.weights if k.endswith(DECOMPOSED_SUFFIXES)]
+    if model.use_rel_pos_bias != 'decomposed':
+        if found:
+            raise CheckpointError(
+                f'{ckpt.path}: has decomposed relative position tables ({_src(ckpt, found[0])}, ...) but the '
+                f'model has use_rel_pos_bias={model.use_rel_pos_bias!r}: set '
+                "use_rel_pos_bias='decomposed' to keep them (SAM's encoder and ViTDet use them), or drop them "
+                f'on purpose with discard=[{_src(ckpt, found[0]).rsplit(".", 1)[0]!r}, ...].')
+        return
+    for key in target:
+        if not key.endswith(DECOMPOSED_SUFFIXES):
+            continue
+        if key not in ckpt.weights:
+            state[key] = _new_tensor(target[key], zero=model.rel_pos_zero_init)
+            report.new.append((key, tuple(target[key].shape), NEW_DECOMPOSED if model.rel_pos_zero_init
+                               else NEW_REL_TRUNC))
+            continue
+        value, (src, src_shape, _) = ckpt.weights[key], ckpt.sources[key]
+        if value.dim() != 2 or value.shape[1] != target[key].shape[1]:
+            raise CheckpointError(
+                f'{ckpt.path}: {src} has shape {list(value.shape)} but the model\'s {key} is '
+                f'{list(target[key].shape)} (offsets x head width): set num_heads so that width / heads = '
+                f'{value.shape[-1]}.')
+        length = target[key].shape[0]
+        if value.shape[0] == length:
+            state[key] = value
+            report.loaded.append((key, tuple(value.shape)))
+        else:
+            state[key] = resize_linear(value, length)
+            report.resized.append((key, tuple(src_shape), tuple(state[key].shape),
+                                   f'{value.shape[0]} -> {length} offsets, linear (detectron2 get_rel_pos)'))
+
+
 def standardize(ckpt: ConvertedCheckpoint, model: nn.Module,
                 rel_pos_resize: str = 'geometric',
                 patch_embed_resize: Optional[str] = None
@@ -308,9 +352,10 @@ def standardize(ckpt: ConvertedCheckpoint, model: nn.Module,
     state: Dict[str, torch.Tensor] = {}
     _abs_pos_embed(ckpt, model, target, state, report)
     _rel_pos_tables(ckpt, model, target, state, report, rel_pos_resize)
+    _decomposed_tables(ckpt, model, target, state, report)
     unexpected = []
     for key, value in ckpt.weights.items():
-        if key == 'pos_embed':
+        if key == 'pos_embed' or key.endswith(DECOMPOSED_SUFFIXES):
             continue
         if key not in target:
             unexpected.append(_src(ckpt, key))
