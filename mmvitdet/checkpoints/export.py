@@ -40,6 +40,10 @@ def _known_heads(ckpt: ConvertedCheckpoint):
     """Head count the layout or the folder config states, else None."""
     if 'num_heads' in ckpt.meta:
         return int(ckpt.meta['num_heads'][0])
+    table = ckpt.weights.get('blocks.0.attn.rel_pos.rel_pos_h')  # decomposed: [offsets, head width]
+    pe = ckpt.weights.get('patch_embed.proj.weight')
+    if table is not None and pe is not None:
+        return int(pe.shape[0]) // int(table.shape[1])
     heads = vision_config(ckpt.meta.get('hf_config') or {}).get(
         'num_attention_heads')
     return None if heads is None else int(heads)
@@ -92,13 +96,32 @@ def vit_cfg_for(ckpt: ConvertedCheckpoint, arch: str = 'auto',
                # the value is a placeholder: the checkpoint's gammas replace it
                layer_scale_init_value=0.1 if has_gamma else None,
                patch_bias='patch_embed.proj.bias' in w,
-               pre_norm='norm_pre.weight' in w)
+               pre_norm='norm_pre.weight' in w,
+               use_rel_pos_bias='shared')  # the paper's; decomposed tables in the file change it below
     pos = w.get('pos_embed')
     side = math.isqrt(pos.shape[1]) if pos is not None else 0
     if side and side * side == pos.shape[1]:
         cfg['pretrain_img_size'] = side * patch
+    cfg.update(_decomposed_layout(w, patch))
     cfg.update(_from_folder_config(ckpt))
     cfg.update(overrides)
+    return cfg
+
+
+def _decomposed_layout(weights, patch: int) -> dict:
+    """Decomposed tables (SAM, ViTDet) show the layout: the longer ones are the global blocks' (2 * grid - 1
+    offsets), the shorter ones the windows' (2 * window - 1)."""
+    lengths = {int(k.split('.')[1]): v.shape[0] for k, v in weights.items()
+               if k.endswith('.attn.rel_pos.rel_pos_h')}
+    if not lengths:
+        return {}
+    longest, shortest = max(lengths.values()), min(lengths.values())
+    cfg = dict(use_rel_pos_bias='decomposed', img_size=(longest + 1) // 2 * patch)
+    if shortest < longest:
+        cfg.update(window_size=(shortest + 1) // 2,
+                   global_attn_indices=tuple(sorted(i for i, n in lengths.items() if n == longest)))
+    else:
+        cfg.update(window_size=0)
     return cfg
 
 

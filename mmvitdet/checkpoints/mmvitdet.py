@@ -17,7 +17,8 @@ TABLE = 'relative_position_bias_table'
 SHARED_TABLES = {f'rel_pos_bias_window.{TABLE}': 'window',
                  f'rel_pos_bias_global.{TABLE}': 'global'}
 BLOCK_PARTS = ('norm1.', 'norm2.', 'attn.qkv.', 'attn.q_bias', 'attn.v_bias',
-               'attn.proj.', 'mlp.fc1.', 'mlp.fc2.', 'gamma_1', 'gamma_2')
+               'attn.proj.', 'mlp.fc1.', 'mlp.fc2.', 'gamma_1', 'gamma_2',
+               'attn.rel_pos.rel_pos_h', 'attn.rel_pos.rel_pos_w')
 # Keys that only timm-like classifiers have: the ViT has no token or head.
 FOREIGN = ('cls_token', 'reg_token', 'register_tokens', 'mask_token',
            'norm.weight', 'fc_norm.weight', 'head.weight')

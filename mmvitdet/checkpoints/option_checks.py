@@ -30,6 +30,7 @@ HF_DEFAULTS = {
     'clip_vision_model': dict(hidden_act='quick_gelu', layer_norm_eps=1e-5),
     'siglip_vision_model': dict(hidden_act='gelu_pytorch_tanh',
                                 layer_norm_eps=1e-6),
+    'sam_vision_model': dict(hidden_act='gelu', layer_norm_eps=1e-6),
 }
 
 

@@ -50,8 +50,9 @@ def parse_args(argv=None):
     p.add_argument('--window-size', type=int, dest='window_size',
                    help='attention window in tokens (default 14)')
     p.add_argument('--rel-pos', dest='rel_pos',
-                   choices=['shared', 'per_block', 'none'],
-                   help="relative bias tables (default 'shared', the paper's)")
+                   choices=['shared', 'per_block', 'decomposed', 'none'],
+                   help="relative position (default 'decomposed' for a file with decomposed tables (SAM), "
+                   "else 'shared', the paper's)")
     p.add_argument('--rel-pos-resize', default='geometric',
                    choices=RESIZE_METHODS, dest='rel_pos_resize')
     p.add_argument('--patch-embed-resize', dest='patch_embed_resize',
@@ -76,8 +77,9 @@ def vit_cfg_from_args(args) -> dict:
             raise SystemExit(f'error: {args.config}: model.backbone.type is '
                              f"{backbone.get('type')!r}, not 'ViT'.")
         return backbone
-    rel = {None: 'shared', 'none': False}.get(args.rel_pos, args.rel_pos)
-    cfg = dict(arch=args.arch or 'auto', use_rel_pos_bias=rel)
+    cfg = dict(arch=args.arch or 'auto')
+    if args.rel_pos is not None:
+        cfg['use_rel_pos_bias'] = {'none': False}.get(args.rel_pos, args.rel_pos)
     for flag in ('img_size', 'pretrain_img_size', 'patch_size',
                  'window_size'):
         if getattr(args, flag) is not None:

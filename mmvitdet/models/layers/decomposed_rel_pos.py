@@ -17,8 +17,7 @@ def resize_rel_pos_table(table: torch.Tensor, length: int) -> torch.Tensor:
     """[L, C] table of offsets -> [length, C], linearly interpolated along the offsets (detectron2's rule)."""
     if table.shape[0] == length:
         return table
-    resized = F.interpolate(table.t()[None].float(), size=length, mode='linear')
-    return resized[0].t().to(table.dtype)
+    return F.interpolate(table.t()[None], size=length, mode='linear')[0].t()
 
 
 def rel_pos_rows(q_size: int, k_size: int, table: torch.Tensor) -> torch.Tensor:
