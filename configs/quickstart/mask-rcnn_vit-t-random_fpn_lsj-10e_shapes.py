@@ -182,3 +182,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2))
 log_processor = dict(by_epoch=True)
+
+# Seeded (python, numpy, torch and the dataloader workers): two runs of the same command on one machine
+# train the same model. `--cfg-options randomness.seed=N` for another draw.
+randomness = dict(seed=0)

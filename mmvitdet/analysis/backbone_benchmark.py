@@ -21,6 +21,10 @@ VARIANTS = {
     'ours-global': ('ours', dict(window_size=0)),
     'ours-global-cp': ('ours', dict(window_size=0, with_cp=True)),
     'mmpretrain-global': ('mmpretrain', dict()),
+    # the paper's layout with each relative position kind (whatever --rel-pos says)
+    'ours-hybrid-rel-shared': ('ours', dict(use_rel_pos_bias='shared')),
+    'ours-hybrid-rel-per-block': ('ours', dict(use_rel_pos_bias='per_block')),
+    'ours-hybrid-rel-decomposed': ('ours', dict(use_rel_pos_bias='decomposed')),
 }
 
 

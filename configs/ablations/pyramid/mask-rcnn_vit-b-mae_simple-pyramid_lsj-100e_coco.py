@@ -13,4 +13,5 @@ model = dict(
         in_channels=768,
         out_channels=256,
         scale_factors=(4.0, 2.0, 1.0, 0.5),  # strides 4, 8, 16, 32
-        num_outs=5))  # + a max-pooled stride-64 level for the RPN
+        num_outs=5,  # + a max-pooled stride-64 level for the RPN
+        narrow_branches=True))  # detectron2's widths: 4x 768 -> 384 -> 192, 2x 768 -> 384
