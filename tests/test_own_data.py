@@ -89,7 +89,7 @@ def test_val_categories_must_match_train(own_set, tmp_path, monkeypatch):
 
 def test_missing_own_data_root_names_the_variable(tmp_path, monkeypatch):
     cfg = Config.fromfile(str(_config(tmp_path, monkeypatch, tmp_path / 'nowhere')))
-    with pytest.raises(DataNotFoundError, match='nowhere.* not found.*MMVITDET_DATA_ROOT'):
+    with pytest.raises(DataNotFoundError, match='nowhere.* does not exist: set MMVITDET_DATA_ROOT'):
         apply_own_data(cfg)
 
 

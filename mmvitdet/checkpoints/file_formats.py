@@ -32,6 +32,7 @@ import torch
 from ..engine.checkpoint_loading import (download_checkpoint,
                                         load_checkpoint_file)
 from .errors import CheckpointError
+from .missing_file import missing_checkpoint_error
 
 URL_PREFIXES = ('http://', 'https://')
 HF_CONFIG = 'config.json'
@@ -198,9 +199,7 @@ def read_folder(folder: str, map_location='cpu') -> LoadedFile:
 
 def read_single_file(path: str, map_location='cpu') -> LoadedFile:
     if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'checkpoint file {path} does not exist (check the path in the '
-            'config / command line)')
+        raise missing_checkpoint_error(path)
     if path.endswith('.safetensors'):
         return LoadedFile(read_safetensors(path, map_location), [path],
                           'safetensors')

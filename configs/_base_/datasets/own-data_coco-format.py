@@ -1,16 +1,22 @@
-# Your own COCO-format instance segmentation set, for any init config:
+# Your own COCO-format instance segmentation set, for any init config. A config combines it with an
+# init config and resolves it in its last line (configs/own_data/ has examples):
 #
-#   # configs/own_data/mask-rcnn_vit-b-mae_fpn_lsj-100e_own.py
 #   _base_ = ['../mae/mask-rcnn_vit-b-mae_fpn_lsj-100e_coco.py',
 #             '../_base_/datasets/own-data_coco-format.py']
+#   from mmvitdet.datasets.own_data import own_data_config  # noqa: E402
+#   locals().update(own_data_config(_base_))  # classes, num_classes and paths from the annotation files
 #
-# At launch (tools/train.py, test.py, demo.py) mmvitdet points the train/val/test datasets and
-# the CocoMetric at these files, reads the class names from the train annotation file
-# (categories in id order) and sets them, and num_classes of the box and mask heads; the log
-# says what it set (mmvitdet/datasets/own_data.py). Pipelines (LSJ), model and schedule stay the
-# init config's. Annotation files are COCO instances json (images, annotations with bbox and
-# segmentation, categories); paths below are relative to data_root.
+# When the config is parsed (so mmdet's own tools, mim and DetInferencer see it too) the splits are
+# found in data_root: COCO (annotations/instances_<split>.json + <split>/), Roboflow
+# (<split>/_annotations.coco.json beside the images) or CVAT (annotations/instances_<subset>.json +
+# images/); split names train / val, valid or validation. The class names are read from the train
+# file (categories in id order; an unused category that only repeats a super-category name, as
+# Roboflow's id 0, is dropped, and the log says so) and set as the datasets' classes and as
+# num_classes of the box and mask heads. At launch (tools/train.py, test.py, demo.py) every image is
+# checked to exist and open, before any iteration. Pipelines, model and schedule stay the init
+# config's. train / val below override the detected paths (relative to data_root), e.g.
+#   --cfg-options own_data.train.ann_file=a.json own_data.train.img=imgs/
 own_data = dict(
     data_root='{{$MMVITDET_DATA_ROOT:data/own/}}',
-    train=dict(ann_file='annotations/instances_train.json', img='train/'),
-    val=dict(ann_file='annotations/instances_val.json', img='val/'))
+    train=dict(),  # empty: detected; dict(ann_file=..., img=...) names the train split by hand
+    val=dict())  # likewise for the validation split

@@ -1,0 +1,38 @@
+"""The error for a pre-trained file the config names but that is not on disk: where it goes, and the command
+that fetches it (the configs that name the file give the init and size, read from their text, not parsed)."""
+import glob
+import os.path as osp
+import re
+from typing import Optional, Tuple
+
+from .errors import CheckpointError
+
+CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
+NAME_PATTERN = re.compile(r'_vit-(?P<size>[a-z]+)-(?P<init>[a-z0-9]+)_')
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """A checkpoint path that does not exist."""
+
+
+def init_and_size_of(file_name: str, config_root: str = CONFIG_ROOT) -> Optional[Tuple[str, str]]:
+    """(init, size) of the first init config that names ``file_name`` in its ``init_cfg``, else None."""
+    quoted = re.compile(r"""['"/]""" + re.escape(file_name) + r"""['"]""")
+    for config in sorted(glob.glob(osp.join(config_root, '*', 'mask-rcnn_*.py'))):
+        match = NAME_PATTERN.search(osp.basename(config))
+        if match:
+            with open(config, encoding='utf-8') as f:
+                if quoted.search(f.read()):
+                    return match['init'], match['size']
+    return None
+
+
+def missing_checkpoint_error(path: str) -> CheckpointNotFoundError:
+    name = osp.basename(osp.normpath(path))
+    found = init_and_size_of(name)
+    fetch = (f'python tools/download_checkpoints.py --init {found[0]} --size {found[1]}' if found else
+             'python tools/download_checkpoints.py --list (the files the configs name and their URLs)')
+    return CheckpointNotFoundError(
+        f'checkpoint file {path} does not exist: put the official file {name} in the folder named by '
+        f'MMVITDET_CHECKPOINTS (default checkpoints/), or fetch it there with `{fetch}`, or set '
+        'model.backbone.init_cfg.checkpoint=PATH')

@@ -1,0 +1,56 @@
+"""Before any iteration: every image a split lists exists and opens as an image (its header only, no pixels are
+decoded), and every annotation refers to a declared image and category. One error lists the count and the first
+offenders of each kind, naming the annotation file."""
+import json
+import os.path as osp
+from typing import List
+
+from PIL import Image, UnidentifiedImageError
+
+from .validation import AnnotationFormatError, DataNotFoundError
+
+SHOWN = 5
+
+
+def _first(items: List[str]) -> str:
+    return ', '.join(items[:SHOWN]) + (', ...' if len(items) > SHOWN else '')
+
+
+def check_split(ann_file: str, img_dir: str) -> int:
+    """Check one split; returns the number of images checked."""
+    with open(ann_file, encoding='utf-8') as f:
+        data = json.load(f)
+    images = data.get('images') or []
+    missing, unreadable = [], []
+    for image in images:
+        path = osp.join(img_dir, str(image.get('file_name', '')))
+        if not osp.isfile(path):
+            missing.append(str(image.get('file_name')))
+            continue
+        try:
+            with Image.open(path) as img:  # parses the header; pixels stay on disk
+                img.size  # noqa: B018
+        except (UnidentifiedImageError, OSError) as e:
+            unreadable.append(f'{image.get("file_name")} ({type(e).__name__})')
+    image_ids = {image.get('id') for image in images}
+    category_ids = {c.get('id') for c in data.get('categories') or []}
+    annotations = data.get('annotations') or []
+    no_image = [str(a.get('id')) for a in annotations if a.get('image_id') not in image_ids]
+    no_category = [str(a.get('id')) for a in annotations if a.get('category_id') not in category_ids]
+    problems = []
+    if missing:
+        problems.append(f'{len(missing)} of its {len(images)} images are not in {img_dir} ({_first(missing)})')
+    if unreadable:
+        problems.append(f'{len(unreadable)} images do not open as images ({_first(unreadable)})')
+    if no_image:
+        problems.append(f'{len(no_image)} annotations refer to an image id the file does not declare '
+                        f'(annotation ids {_first(no_image)})')
+    if no_category:
+        problems.append(f'{len(no_category)} annotations refer to an undeclared category '
+                        f'(annotation ids {_first(no_category)})')
+    if problems:
+        kind = DataNotFoundError if (missing and not (unreadable or no_image or no_category)) else \
+            AnnotationFormatError
+        raise kind(f"annotation file '{ann_file}': " + '; '.join(problems) +
+                   '. Fix the files (or remove those entries from the json) before training.')
+    return len(images)
