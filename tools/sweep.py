@@ -77,7 +77,7 @@ def main(argv=None):
         plans.append((run, config, work_dir, run_state(work_dir, run.epochs)))
 
     if args.next_stage:
-        unfinished = [r.name for r, _, _, s in plans if s.status != 'done']
+        unfinished = [r.name for r, _, _, s in plans if s.status not in ('done', 'diverged')]
         if unfinished and not args.allow_partial:
             sys.exit(f'{len(unfinished)} of {len(runs)} runs of {args.grid} are not done: {unfinished}. '
                      'Train them first, or pass --allow-partial to decide on the finished ones.')
@@ -99,7 +99,7 @@ def main(argv=None):
         return 0
 
     print(f'{args.grid}: {len(runs)} runs of {osp.relpath(grid.config, REPO)}, {grid.epochs} epochs')
-    pending = [(r, c, w, s) for r, c, w, s in plans if s.status != 'done']
+    pending = [(r, c, w, s) for r, c, w, s in plans if s.status not in ('done', 'diverged')]
     for run, _, work_dir, state in plans:
         best = '' if state.best is None else f'  best coco/bbox_mAP={state.best:.4f}'
         print(f'  {run.name:<48} {state.status}{best}')
@@ -142,6 +142,10 @@ def main(argv=None):
         print(f'== {run.name} ({state.status})\n{_show(cmd)}', flush=True)
         env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
         rc = subprocess.call(cmd, cwd=REPO, env=env)
+        if rc != 0 and run_state(work_dir, run.epochs).status == 'diverged':
+            print(f'== {run.name} diverged (the divergence guard stopped it; marker in {work_dir}); '
+                  'recorded, going on with the next grid point', file=sys.stderr)
+            continue
         if rc != 0:
             failed.append(run.name)
             print(f'== {run.name} failed (exit {rc}); its work dir keeps the last checkpoint, rerun to resume',
@@ -150,7 +154,7 @@ def main(argv=None):
                 break
     if failed:
         return 1
-    left = [r.name for r, _, w, _ in plans if run_state(w, r.epochs).status != 'done']
+    left = [r.name for r, _, w, _ in plans if run_state(w, r.epochs).status not in ('done', 'diverged')]
     if left:  # e.g. a --cfg-options that shortened training
         print(f'{len(left)} of {len(runs)} runs did not reach their last epoch / evaluation: {left}')
         return 1

@@ -2,12 +2,15 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--amp] [--auto-scale-lr] [--resume [CKPT]]
                                  [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+                                 [--vis-backend tensorboard|wandb|mlflow|...]
 """
 import argparse
 import os
 import sys
 
 from mmengine.config import DictAction
+
+from mmvitdet.engine.vis_backends import VIS_BACKENDS, vis_backends_for
 
 
 def parse_args(argv=None):
@@ -28,6 +31,12 @@ def parse_args(argv=None):
         action=DictAction,
         help='override settings of the config, key=value pairs, e.g. train_cfg.max_epochs=1 '
         'optim_wrapper.optimizer.lr=1e-4; lists as key="[a,b]" or key=a,b (quotes needed, no spaces)')
+    parser.add_argument(
+        '--vis-backend',
+        nargs='+',
+        choices=['local', *VIS_BACKENDS],
+        help='experiment tracking besides the local scalars.json, e.g. --vis-backend tensorboard '
+        '(logs in <work_dir>/<timestamp>/vis_data; needs that backend\'s package, e.g. pip install tensorboard)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none', help='job launcher')
     # torch.distributed launchers pass --local-rank (torch >= 2.0) or --local_rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -52,6 +61,10 @@ def main(argv=None):
     # --amp: AmpOptimWrapper; without CUDA the config falls back to fp32 (one log line)
     cfg = load_launch_config(args.config, args.cfg_options, args.work_dir, args.launcher, amp=args.amp)
 
+    from mmvitdet.engine.divergence_guard import add_divergence_guard
+    add_divergence_guard(cfg)  # a non-finite loss stops the run (divergence_guard.enable=False: train on)
+    if args.vis_backend:
+        cfg.visualizer.vis_backends = vis_backends_for(args.vis_backend)
     if args.auto_scale_lr:
         if 'enable' in cfg.get('auto_scale_lr', {}) and 'base_batch_size' in cfg.auto_scale_lr:
             cfg.auto_scale_lr.enable = True

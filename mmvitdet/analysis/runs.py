@@ -4,6 +4,7 @@ A run counts as ``finished`` only when the validation (or a test run) after its 
 epoch is in the logs; everything else is reported with its status and never enters the
 tables' numbers.
 """
+import json
 import math
 import os.path as osp
 import time
@@ -12,6 +13,7 @@ from typing import Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
+from ..engine.divergence_guard import MARKER as DIVERGED_MARKER
 from .run_identity import RunIdentity, identify_run
 from .workdir import WorkDirLogs, read_work_dir
 
@@ -186,6 +188,12 @@ def collect_run(path: str, stale_hours: float = 2.0, now: Optional[float] = None
 
     if not logs.launches or (not train and not curve and test is None):
         run.status, run.detail = 'no logs', 'no training or validation records yet'
+    elif osp.isfile(osp.join(path, DIVERGED_MARKER)):
+        with open(osp.join(path, DIVERGED_MARKER)) as f:
+            marker = json.load(f)
+        run.status = 'diverged'
+        run.detail = (f'stopped at iteration {marker.get("iter")} (epoch {marker.get("epoch")}): '
+                      f'{marker.get("loss_terms")} at lr {marker.get("lr")}')
     elif bad:
         run.status = 'diverged'
         run.detail = f'loss {bad[0]["loss"]} at {key} {bad[0].get(key, "?")} of {ident.schedule}'

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 from ..analysis.workdir import read_work_dir
+from ..engine.divergence_guard import MARKER as DIVERGED_MARKER
 
 METRIC = 'coco/bbox_mAP'
 
@@ -12,7 +13,8 @@ METRIC = 'coco/bbox_mAP'
 @dataclass
 class RunState:
     """``status``: 'new' (nothing yet), 'partial' (a checkpoint to resume from),
-    'unevaluated' (trained to the end, final evaluation missing) or 'done'.
+    'unevaluated' (trained to the end, final evaluation missing), 'done', or 'diverged' (stopped by the
+    divergence guard: its marker is in the work dir; not run again).
     ``evals``: (epoch or None for a test-tool result, value) of ``METRIC``."""
     status: str
     evals: List[Tuple[Optional[int], float]] = field(default_factory=list)
@@ -65,6 +67,8 @@ def run_state(work_dir: str, epochs: int, metric: str = METRIC) -> RunState:
     if not osp.isdir(work_dir):
         return RunState('new')
     evals = read_metrics(work_dir, metric)
+    if osp.isfile(osp.join(work_dir, DIVERGED_MARKER)):
+        return RunState('diverged', evals, _last_checkpoint(work_dir))
     last = _last_checkpoint(work_dir)
     if osp.isfile(osp.join(work_dir, f'epoch_{epochs}.pth')):
         final = any(step is None or step == epochs for step, _ in evals)

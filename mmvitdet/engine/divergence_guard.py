@@ -1,0 +1,98 @@
+"""Stop a training run at the first non-finite (or too large) loss, before anything of the diverged state is saved.
+
+The paper trains without gradient clipping, so a grid point at too high an lr diverges; it must end at once, not
+burn its schedule. ``DivergenceGuardHook`` runs after every iteration ahead of the checkpoint hook: it reads the
+loss terms the iteration already computed, agrees across processes (one scalar all-reduce) and, on divergence,
+writes ``<work_dir>/diverged.json`` (read by tools/analysis/results_table.py and tools/sweep.py) and raises
+:class:`TrainingDiverged`, which the tools print as one line with exit status 2.
+
+tools/train.py adds it unless ``divergence_guard=dict(enable=False)``; ``divergence_guard.max_loss`` also stops a
+finite loss above that value.
+"""
+import json
+import math
+import os
+import os.path as osp
+from typing import Dict, Optional
+
+import torch
+import torch.distributed as dist
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+from ..errors import UserInputError
+
+MARKER = 'diverged.json'
+DEFAULTS = dict(enable=True, max_loss=None)
+
+
+class TrainingDiverged(UserInputError, RuntimeError):
+    """The loss went non-finite (or above max_loss): the run was stopped."""
+
+
+def _value(v) -> float:
+    return float(v.detach().float().mean()) if isinstance(v, torch.Tensor) else float(v)
+
+
+@HOOKS.register_module()
+class DivergenceGuardHook(Hook):
+    """Args: max_loss: also stop when the total loss exceeds it (None: only non-finite losses stop)."""
+
+    priority = 'VERY_HIGH'  # before CheckpointHook (VERY_LOW) and the logger in the same iteration
+
+    def __init__(self, max_loss: Optional[float] = None):
+        self.max_loss = max_loss
+
+    def before_train(self, runner) -> None:
+        marker = osp.join(runner.work_dir, MARKER)
+        if runner.rank == 0 and osp.exists(marker):
+            os.replace(marker, marker + '.previous')
+            runner.logger.info(f'divergence guard: an earlier run in this work dir diverged; its marker is now '
+                               f'{marker}.previous')
+
+    def _bad_terms(self, outputs: Dict) -> Dict[str, float]:
+        terms = {k: _value(v) for k, v in (outputs or {}).items() if 'loss' in k}
+        bad = {k: v for k, v in terms.items() if not math.isfinite(v)}
+        total = terms.get('loss')
+        if not bad and self.max_loss is not None and total is not None and total > self.max_loss:
+            bad['loss'] = total
+        return bad
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs: Optional[Dict] = None) -> None:
+        bad = self._bad_terms(outputs)
+        flag = torch.tensor(float(bool(bad)))
+        if dist.is_available() and dist.is_initialized():  # every rank stops together, none waits on the others
+            if dist.get_backend() == 'nccl':
+                flag = flag.cuda()
+            dist.all_reduce(flag)
+        if flag.item() == 0:
+            return
+        lrs = runner.optim_wrapper.get_lr() if hasattr(runner.optim_wrapper, 'get_lr') else {}
+        lr = next(iter(lrs.values()))[0] if lrs else float('nan')
+        shown = {k: v if math.isfinite(v) else str(v) for k, v in bad.items()}  # strict json: 'nan', 'inf'
+        record = dict(iter=runner.iter + 1, epoch=runner.epoch + 1, lr=lr, loss_terms=shown or 'another rank',
+                      max_loss=self.max_loss)
+        marker = osp.join(runner.work_dir, MARKER)
+        if runner.rank == 0:
+            tmp = marker + '.tmp'
+            with open(tmp, 'w') as f:
+                json.dump(record, f)
+            os.replace(tmp, marker)
+        terms = ', '.join(f'{k} {v:g}' for k, v in bad.items()) if bad else 'on another process'
+        why = 'non-finite' if any(not math.isfinite(v) for v in bad.values()) or not bad else \
+            f'above max_loss={self.max_loss:g}'
+        raise TrainingDiverged(
+            f'training diverged at iteration {record["iter"]} (epoch {record["epoch"]}): loss {why} ({terms}) at '
+            f'lr {lr:.3g}; stopped with no checkpoint of this state, marker {marker}. Lower '
+            'optim_wrapper.optimizer.lr, or set divergence_guard.enable=False to train on regardless')
+
+
+def add_divergence_guard(cfg) -> Optional[dict]:
+    """Add the hook to ``cfg.custom_hooks`` per ``cfg.divergence_guard`` (defaults: on, no max_loss)."""
+    settings = dict(DEFAULTS, **(cfg.get('divergence_guard') or {}))
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not settings['enable'] or any(str(h.get('type', '')).endswith('DivergenceGuardHook') for h in hooks):
+        return None
+    hook = dict(type='DivergenceGuardHook', max_loss=settings['max_loss'])
+    cfg.custom_hooks = hooks + [hook]
+    return hook

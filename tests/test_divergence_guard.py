@@ -1,0 +1,89 @@
+"""A diverging run stops at once: the quickstart at lr 1e4 on a tiny shapes set (its loss goes 3 -> 1e8 -> nan
+without the guard). Exit status 2 with one line, no checkpoint of the diverged state, a marker that the results
+table and the sweep read; the guard can be turned off; max_loss; a sweep records it and goes on."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from mmvitdet.analysis.runs import collect_run
+from mmvitdet.engine.divergence_guard import DivergenceGuardHook, add_divergence_guard
+from mmvitdet.sweep import run_state
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / 'configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py'
+
+
+def tiny_options(data_root: Path, lr: float):
+    options = [f'optim_wrapper.optimizer.lr={lr}', 'train_cfg.max_epochs=2', 'train_cfg.val_interval=2',
+               'param_scheduler.0.start_factor=1.0', 'param_scheduler.0.end=1', 'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1']
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False',
+                    f'{loader}.dataset.data_root={data_root}/', f'{loader}.dataset.generate.num_train=8',
+                    f'{loader}.dataset.generate.num_val=4', f'{loader}.dataset.generate.img_size=96']
+    options += [f'val_evaluator.ann_file={data_root}/annotations/instances_val.json',
+                f'test_evaluator.ann_file={data_root}/annotations/instances_val.json']
+    return options
+
+
+def train(work_dir: Path, data_root: Path, lr: float, *extra: str):
+    return subprocess.run([sys.executable, str(REPO / 'tools/train.py'), str(CONFIG), '--work-dir', str(work_dir),
+                           '--cfg-options', *tiny_options(data_root, lr), *extra],
+                          capture_output=True, text=True, cwd=REPO, timeout=900, env=dict(os.environ))
+
+
+def test_a_diverging_run_stops_with_one_line_and_no_checkpoint(tmp_path):
+    work_dir = tmp_path / 'lr1e4'
+    proc = train(work_dir, tmp_path / 'shapes', 1e4)
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-3000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith('error:')]
+    assert len(errors) == 1 and 'Traceback' not in proc.stderr
+    assert 'training diverged at iteration 2 (epoch 1): loss non-finite (loss nan' in errors[0]
+    assert 'divergence_guard.enable=False' in errors[0]
+    assert not list(work_dir.glob('*.pth'))  # an epoch is 2 iterations: it stops before the first checkpoint
+    marker = json.loads((work_dir / 'diverged.json').read_text())
+    assert marker['iter'] == 2 and marker['lr'] == pytest.approx(1e4, rel=1e-2)
+    assert marker['loss_terms']['loss'] == 'nan'
+    assert any(k.startswith('loss') for k in marker['loss_terms'])
+    run = collect_run(str(work_dir))
+    assert run.status == 'diverged' and 'stopped at iteration' in run.detail
+    assert run_state(str(work_dir), 2).status == 'diverged'  # a sweep does not run it again
+
+
+def test_the_guard_can_be_turned_off_and_max_loss_stops_a_finite_loss():
+    cfg = Config(dict(custom_hooks=[]))
+    assert add_divergence_guard(cfg) == dict(type='DivergenceGuardHook', max_loss=None)
+    assert add_divergence_guard(cfg) is None and len(cfg.custom_hooks) == 1  # not twice
+    assert add_divergence_guard(Config(dict(divergence_guard=dict(enable=False)))) is None
+    hook = DivergenceGuardHook(max_loss=10.0)
+    assert hook._bad_terms(dict(loss=3.0, loss_cls=1.0)) == {}
+    assert hook._bad_terms(dict(loss=12.0, loss_cls=12.0)) == {'loss': 12.0}
+    assert set(hook._bad_terms(dict(loss=float('nan'), loss_bbox=float('inf'), acc=float('nan')))) == {
+        'loss', 'loss_bbox'}
+
+
+def test_a_sweep_records_the_diverged_point_and_goes_on(tmp_path):
+    grid = tmp_path / 'grid.py'
+    grid.write_text(f"""
+name = 'tiny'
+config = '{CONFIG}'
+stage = 1
+epochs = 1
+search = dict(lr=[1e4, 1e-4], weight_decay=[0.1], drop_path=[0.0])
+""")
+    options = [o.replace('train_cfg.max_epochs=2', 'train_cfg.max_epochs=1').replace('val_interval=2',
+                                                                                       'val_interval=1')
+               for o in tiny_options(tmp_path / 'shapes', 1e-4) if not o.startswith('optim_wrapper')]
+    proc = subprocess.run([sys.executable, str(REPO / 'tools/sweep.py'), str(grid), '--work-root',
+                           str(tmp_path / 'runs'), '--cfg-options', *options],
+                          capture_output=True, text=True, cwd=REPO, timeout=1200)
+    out = proc.stdout + proc.stderr
+    assert 'diverged (the divergence guard stopped it' in out, out[-4000:]
+    states = {p.name: run_state(str(p), 1).status for p in (tmp_path / 'runs' / 'tiny').iterdir()
+              if p.is_dir() and p.name != 'configs'}
+    assert sorted(states.values()) == ['diverged', 'done'], states
+    assert proc.returncode == 0, out[-3000:]
