@@ -56,6 +56,9 @@ def main(argv=None):
         cfg = trigger_visualization_hook(cfg, args)
 
     init_cpu_distributed(cfg)
+    from mmengine.logging import print_log
+    from mmvitdet.engine.work_dir_lock import hold_work_dir
+    hold_work_dir(cfg.work_dir, 'tools/test.py', log=lambda m: print_log(m, logger='current'))  # one run per work dir
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     if args.out is not None:
         runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))

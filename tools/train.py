@@ -80,6 +80,9 @@ def main(argv=None):
         cfg.load_from = args.resume
 
     init_cpu_distributed(cfg)
+    from mmengine.logging import print_log
+    from mmvitdet.engine.work_dir_lock import hold_work_dir
+    hold_work_dir(cfg.work_dir, 'tools/train.py', log=lambda m: print_log(m, logger='current'))  # one run per work dir
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.logger.info(f'mmcv ops: {mmcv_ops_backend()}')  # compiled mmcv, or torchvision's kernels
     runner.train()
