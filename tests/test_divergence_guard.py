@@ -66,6 +66,7 @@ def test_the_guard_can_be_turned_off_and_max_loss_stops_a_finite_loss():
         'loss', 'loss_bbox'}
 
 
+@pytest.mark.slow  # a whole sweep / launch in subprocesses (about 40 s); run with -m slow
 def test_a_sweep_records_the_diverged_point_and_goes_on(tmp_path):
     grid = tmp_path / 'grid.py'
     grid.write_text(f"""

@@ -160,6 +160,7 @@ def test_tiny_sets_keep_a_warmup(coco_set, monkeypatch):
         fit_warmup(Config.fromfile(str(MAE_CONFIG)), num_images=1)
 
 
+@pytest.mark.slow  # a whole sweep / launch in subprocesses (about 40 s); run with -m slow
 def test_a_missing_checkpoint_is_one_line(roboflow, tmp_path):
     proc = subprocess.run(
         [sys.executable, str(REPO / 'tools' / 'train.py'), str(CPU_CONFIG), '--work-dir', str(tmp_path / 'w'),
@@ -171,3 +172,15 @@ def test_a_missing_checkpoint_is_one_line(roboflow, tmp_path):
     assert len(error) == 1 and 'Traceback' not in proc.stderr
     assert 'MMVITDET_CHECKPOINTS' in error[0]
     assert 'python tools/download_checkpoints.py --init mae --size b' in error[0]
+
+
+def test_a_missing_checkpoint_names_where_it_goes_and_how_to_fetch_it(tmp_path):
+    from mmvitdet.checkpoints import load_pretrained
+    from mmvitdet.models import ViT
+    from mmvitdet.utils.cli_errors import user_error_message
+    vit = ViT(arch=dict(embed_dims=32, num_layers=2, num_heads=2), img_size=64, window_size=0)
+    with pytest.raises(FileNotFoundError) as e:  # a CheckpointError, and still a FileNotFoundError
+        load_pretrained(vit, str(tmp_path / 'sam_vit_l_0b3195.pth'))
+    message = user_error_message(e.value)
+    assert message.count('\n') == 0 and str(tmp_path / 'sam_vit_l_0b3195.pth') in message
+    assert 'MMVITDET_CHECKPOINTS' in message and 'download_checkpoints.py --init sam --size l' in message

@@ -31,7 +31,7 @@ def expected_grids():
         out[f'{init}_vit-b_stage2.py'] = (f'{init}_vit-b', [lr], [wd], ['0.0', '0.1', '0.2', '0.3'], e2)
         out[f'{init}_vit-l_stage2.py'] = (f'{init}_vit-l', [lr], [wd], ['0.1', '0.2', '0.3', '0.4'], e2)
     # Inits beyond the paper: stage 1 for ViT-B; ViT-L's drop path at the grid centre until ViT-B's grid has run.
-    for init in ('dino', 'dinov2', 'clip', 'siglip'):
+    for init in ('dino', 'dinov2', 'clip', 'siglip', 'sam'):
         out[f'{init}_vit-b_stage1.py'] = (f'{init}_vit-b', STAGE1_LR, STAGE1_WD, ['0.0'], 25)
         if init != 'dino':  # DINO has no public ViT-L
             out[f'{init}_vit-l_stage2.py'] = (f'{init}_vit-l', ['1.6e-04'], ['0.1'], ['0.1', '0.2', '0.3', '0.4'], 50)

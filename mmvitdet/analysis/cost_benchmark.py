@@ -151,6 +151,8 @@ def measure_in_process(spec: CostSpec) -> Dict[str, float]:
     with peak_memory(device, result):
         times = time_calls(step, device, spec.warmup, spec.iters)
     result['time'] = statistics.median(times)
+    from ..ops import mmcv_ops_backend
+    result['mmcv_ops'] = mmcv_ops_backend()
     result['params'] = sum(p.numel() for p in model.parameters())
     result['backbone_params'] = sum(p.numel() for p in model.backbone.parameters())
     if spec.count_flops:
@@ -160,9 +162,9 @@ def measure_in_process(spec: CostSpec) -> Dict[str, float]:
     return result
 
 
-def run_subprocess(spec: CostSpec) -> Dict[str, float]:
+def run_subprocess(spec: CostSpec, env: Optional[Dict[str, str]] = None) -> Dict[str, float]:
     return run_in_fresh_process('mmvitdet.analysis.cost_benchmark', asdict(spec),
-                                f'cost benchmark of {spec.config} ({spec.mode})')
+                                f'cost benchmark of {spec.config} ({spec.mode})', env=env)
 
 
 @dataclass

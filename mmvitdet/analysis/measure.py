@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -85,13 +85,15 @@ def matmul_rate(device: torch.device, dtype: torch.dtype = torch.float32,
     return 2 * size**3 / statistics.median(times)
 
 
-def run_in_fresh_process(module: str, spec: Dict[str, Any], label: str) -> Dict[str, Any]:
-    """Run ``python -m module '<spec as json>'`` and return the json its last stdout line prints.
+def run_in_fresh_process(module: str, spec: Dict[str, Any], label: str,
+                         env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """Run ``python -m module '<spec as json>'`` (in ``env``, default this one) and return the json its last
+    stdout line prints.
 
     A fresh process per measurement keeps CPU peak memory (see :func:`peak_memory`) its own.
     """
     cmd = [sys.executable, '-m', module, json.dumps(spec)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f'{label} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}')
     return json.loads(proc.stdout.strip().splitlines()[-1])
