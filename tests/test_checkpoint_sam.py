@@ -1,6 +1,5 @@
 """SAM's image encoder as an init: the segment-anything release layout and the Hugging Face SamModel folder, both
 against transformers' SamVisionEncoder (an independent implementation) on a tiny random SAM written here."""
-import os
 import subprocess
 import sys
 from pathlib import Path

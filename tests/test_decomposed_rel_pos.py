@@ -179,7 +179,7 @@ def detectron2_vitdet_b_parameters():
     def linear(cin, cout):
         return cin * cout + cout
 
-    C, heads, hd = 768, 12, 64
+    C, hd = 768, 64  # width, head width (12 heads)
     block = 2 * C + linear(C, 3 * C) + linear(C, C) + 2 * C + linear(C, 4 * C) + linear(4 * C, C)
     window_tables, global_tables = 2 * (2 * 14 - 1) * hd, 2 * (2 * 64 - 1) * hd
     vit = conv(3, C, 16) + 197 * C + 12 * block + 8 * window_tables + 4 * global_tables

@@ -20,7 +20,8 @@ CONFIG = REPO / 'configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py
 
 def tiny_options(data_root: Path, lr: float):
     options = [f'optim_wrapper.optimizer.lr={lr}', 'train_cfg.max_epochs=2', 'train_cfg.val_interval=2',
-               'param_scheduler.0.start_factor=1.0', 'param_scheduler.0.end=1', 'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1']
+               'param_scheduler.0.start_factor=1.0', 'param_scheduler.0.end=1',
+               'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1']
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         options += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False',
                     f'{loader}.dataset.data_root={data_root}/', f'{loader}.dataset.generate.num_train=8',

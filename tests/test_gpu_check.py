@@ -1,4 +1,5 @@
-"""tools/gpu_check.py: its pieces (carried wheels, phases, OOM, report) and its dry run, which runs every phase kind on the CPU at a tiny size. GPU-only checks are marked ``gpu``."""
+"""tools/gpu_check.py: its pieces (carried wheels, phases, OOM, report) and its dry run, which runs every phase
+kind on the CPU at a tiny size. GPU-only checks are marked ``gpu``."""
 import json
 import subprocess
 import sys
@@ -209,7 +210,8 @@ def _dry_run(tmp_path, skip=()):
 
 
 def test_gpu_check_dry_run(tmp_path):
-    """Every phase kind on the CPU: set-up from a carried folder (pip resolution for cp312), device, ops, a training and an inference step, torchrun with the probe hook, SDPA backends, backbone
+    """Every phase kind on the CPU: set-up from a carried folder (pip resolution for cp312), device, ops, a
+    training and an inference step, torchrun with the probe hook, SDPA backends, backbone
     layouts. bf16 and ViT-L repeat the training phase's code path with other arguments and are left out here
     (test_gpu_check_dry_run_every_phase, marked slow, runs them)."""
     repeats = ('train_vit-b_bf16', 'train_vit-l_cp', 'train_vit-l_no-cp')

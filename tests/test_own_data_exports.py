@@ -2,7 +2,6 @@
 the super-category declared as category 0 with no annotations, non-contiguous ids) resolved when the config is
 parsed, seen by mmdet's own tools, checked before training, trained and evaluated with no edits; the other
 layouts; tiny sets; a missing checkpoint."""
-import importlib.util
 import json
 import os
 import shutil
@@ -17,18 +16,13 @@ from mmvitdet.datasets import AnnotationFormatError, DataNotFoundError
 from mmvitdet.datasets.own_data import apply_own_data, fit_warmup
 from mmvitdet.datasets.own_data_layout import detect_splits
 
+from test_own_data import _tool  # tools/*.py loaded as modules
+
 REPO = Path(__file__).resolve().parents[1]
 CPU_CONFIG = REPO / 'configs/own_data/mask-rcnn_vit-t-random_fpn_lsj-10e_own.py'
 MAE_CONFIG = REPO / 'configs/own_data/mask-rcnn_vit-b-mae_fpn_lsj-100e_own.py'
 CLASSES = ['circle', 'star']
 NEW_IDS = {1: 3, 2: 7}  # non-contiguous category ids, as exports renumber them
-
-
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')

@@ -1,20 +1,14 @@
 """tools/train.py --vis-backend: experiment tracking switched on from the command line (mmengine's --cfg-options
 cannot give a list of dicts)."""
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 from mmvitdet.engine.vis_backends import vis_backends_for
 
+from test_own_data import _tool  # tools/*.py loaded as modules
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _train_tool():
-    spec = importlib.util.spec_from_file_location('tool_train', REPO / 'tools' / 'train.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_backends_keep_the_local_one():
@@ -24,7 +18,7 @@ def test_backends_keep_the_local_one():
 
 
 def test_train_sets_the_visualizer_backends(monkeypatch, tmp_path):
-    train = _train_tool()
+    train = _tool('train')
     args = train.parse_args(['configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py',
                              '--vis-backend', 'tensorboard'])
     assert args.vis_backend == ['tensorboard']

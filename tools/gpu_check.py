@@ -45,7 +45,8 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', type=Path, help='where report.{json,md} go (default: work_dirs/gpu_check/<time>)')
     parser.add_argument('--scratch', type=Path,
                         help='installed wheels, generated data (default: <tmp>/mmvitdet-gpu-check)')
-    parser.add_argument('--budget', type=float, help='seconds for all phases (default 540 on GPU; none for the dry run)')
+    parser.add_argument('--budget', type=float,
+                        help='seconds for all phases (default 540 on GPU; none for the dry run)')
     parser.add_argument('--only', nargs='+', metavar='PHASE', help='run only these phases')
     parser.add_argument('--skip', nargs='+', metavar='PHASE', help='skip these phases')
     return parser.parse_args(argv)

@@ -4,7 +4,6 @@ each phase. This process imports only the standard library and torch (it sets up
 measurements import).
 """
 import json
-import os
 import shutil
 import socket
 import sys

@@ -4,7 +4,8 @@ compiled extension, side by side: the two backends alternate in fresh processes 
     # a folder holding mmcv 2.1.0 with compiled ops, e.g. from a built wheel:
     python -m pip install --no-deps --target /tmp/mmcv-full ../shared/wheels/mmcv-2.1.0-cp311-cp311-linux_x86_64.whl
     python tools/analysis/benchmark_mmcv_ops.py --compiled /tmp/mmcv-full --img-size 448 --rounds 3 \\
-        configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py configs/mae/mask-rcnn_vit-b-mae_fpn_lsj-100e_coco.py
+        configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py \\
+        configs/mae/mask-rcnn_vit-b-mae_fpn_lsj-100e_coco.py
 
 The compiled folder goes first on PYTHONPATH of its processes, where Python finds its ``mmcv._ext`` before the
 stand-in's finder is asked; each process reports which backend it ran.

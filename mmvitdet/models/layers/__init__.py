@@ -6,6 +6,7 @@ from .transformer_block import Mlp, TransformerBlock
 from .window import window_partition, window_unpartition
 
 __all__ = [
-    'Attention', 'DecomposedRelPos', 'decomposed_rel_pos_bias', 'resize_rel_pos_table', 'PatchEmbed', 'RelativePositionBias', 'rel_pos_bias_from_table', 'Mlp',
+    'Attention', 'DecomposedRelPos', 'decomposed_rel_pos_bias', 'resize_rel_pos_table', 'PatchEmbed',
+    'RelativePositionBias', 'rel_pos_bias_from_table', 'Mlp',
     'TransformerBlock', 'window_partition', 'window_unpartition'
 ]
