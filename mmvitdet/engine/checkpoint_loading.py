@@ -12,8 +12,10 @@ numpy arrays, scalars and dtypes (their statistics; resume also needs the dtype 
 refer to the ``HistoryBuffer.min/max/current/mean`` methods. ``getattr`` itself is NOT allow-listed: that name
 resolves to :func:`_restricted_getattr`, which only returns those statistics methods.
 
-To load a file that needs more types: :func:`allow_checkpoint_globals` (keeps the safety), or, for files you fully
-trust, the environment variable ``MMVITDET_TRUSTED_CHECKPOINTS=1`` (full unpickling: runs any code the file holds).
+A file that needs more types is refused with advice that stays safe (:func:`unsafe_file_message`: convert it once
+in a throwaway environment). For code you control, :func:`allow_checkpoint_globals` extends the list; for files
+you fully trust, ``MMVITDET_TRUSTED_CHECKPOINTS=1`` unpickles fully (runs any code the file holds). Neither is
+suggested by an error message.
 """
 import argparse
 import os
@@ -136,6 +138,25 @@ def _describe_bad_file(path: str) -> str:
     return f'it is not a torch checkpoint (starts with {head!r}, {size} bytes)'
 
 
+# Globals that run or build arbitrary objects while unpickling: never named in advice, never to be allow-listed.
+CODE_RUNNING = re.compile(r'(_load_from_bytes|\._rebuild_|^(builtins|__builtin__|copyreg|functools|operator|posix|nt|os|'
+                          r'sys|subprocess|importlib|runpy|pickle|shutil)\.)')
+
+
+def unsafe_file_message(path: str, names: List[str], blocked: bool = False) -> str:
+    """The error for a file that needs globals outside the allow-list. Its advice is safe whatever the file holds:
+    convert once, with a trusted tool, in a throwaway environment; never widen the allow-list."""
+    runs_code = blocked or any(CODE_RUNNING.search(n) for n in names)
+    what = ('it calls functions that run or build arbitrary objects while unpickling (e.g. an old-format pickle or a '
+            'payload)' if runs_code else f'it stores objects of {", ".join(names)} besides the weights')
+    convert = (f"python -c \"import torch; obj = torch.load('{path}', map_location='cpu', weights_only=False); "
+               "sd = obj.get('model', obj.get('state_dict', obj)) if isinstance(obj, dict) else obj; "
+               "torch.save({k: v for k, v in sd.items() if isinstance(v, torch.Tensor)}, 'weights.pth')\"")
+    return (f'checkpoint {path} is not a weights-only file: {what}, so it cannot be loaded safely. If you need it, '
+            'convert it once to plain tensors in a throwaway environment (a container or VM with nothing of value, '
+            f'since loading it fully runs whatever it holds): {convert}, then use weights.pth')
+
+
 def load_checkpoint_file(path: str, map_location: Any = 'cpu') -> Any:
     """Load a checkpoint file with ``weights_only=True`` and the allow-list above.
 
@@ -165,16 +186,7 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu') -> Any:
     except Exception as e:  # torch raises many types for bad files (OSError, EOFError, KeyError, RuntimeError, ...)
         names = _unsafe_globals(path, e) if isinstance(e, pickle.UnpicklingError) else []
         if names:
-            msg = (f'checkpoint {path} needs types that are not allow-listed for safe (weights_only) loading: '
-                   f'{", ".join(names)}. ')
-            if 'is blocked' in str(e):
-                msg += 'It reaches for the os/sys modules while unpickling, which nothing may allow: do not use it.'
-            else:
-                msg += (f'If you trust this file and these types, allow them with mmvitdet.engine.'
-                        f'allow_checkpoint_globals(<the classes>) (e.g. from a module in the config\'s '
-                        f'custom_imports), or set {TRUST_ENV_VAR}=1 to unpickle it fully. WARNING: full unpickling '
-                        'runs any code the file holds; only do it for files from a source you trust.')
-            raise UnsafeCheckpointError(msg) from e
+            raise UnsafeCheckpointError(unsafe_file_message(path, names, blocked='is blocked' in str(e))) from e
         raise CheckpointLoadError(
             f'could not load checkpoint {path}: {_describe_bad_file(path)}; re-download or re-create it '
             f'({type(e).__name__}: {_short(e)})') from e
