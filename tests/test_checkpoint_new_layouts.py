@@ -273,6 +273,18 @@ def test_hugging_face_config_is_checked(tmp_path):
                                 **CLIP_KW), folder)
 
 
+def test_an_absurd_folder_config_is_an_error_not_advice(tmp_path):
+    import json
+    folder = save_hf_folder(hf_model('clip_vision'), tmp_path / 'clip')
+    config = json.loads(open(os.path.join(folder, 'config.json')).read())
+    config['num_attention_heads'] = 10**9
+    with open(os.path.join(folder, 'config.json'), 'w') as f:
+        json.dump(config, f)
+    with pytest.raises(CheckpointError) as e:
+        load_pretrained(_ours(**CLIP_KW), folder)
+    assert 'num_attention_heads=1000000000 cannot be right' in str(e.value) and 'set num_heads' not in str(e.value)
+
+
 def test_hugging_face_text_model_is_refused(tmp_path):
     folder = save_hf_folder(hf_model('clip_text'), tmp_path / 'clip_text')
     with pytest.raises(CheckpointError, match=r'clip_text: .*holds only a text tower.*vision_model'):

@@ -20,7 +20,7 @@ from ..models.backbones.vit import ARCH_SETTINGS, ViT
 from .converted import ConvertedCheckpoint
 from .errors import CheckpointError
 from .load import read_checkpoint
-from .option_checks import HF_ACTS, vision_config
+from .option_checks import HF_ACTS, sane_heads, vision_config
 from .report import LoadReport
 from .standardize import _block_ids, rel_targets, standardize
 
@@ -46,7 +46,9 @@ def _known_heads(ckpt: ConvertedCheckpoint):
         return int(pe.shape[0]) // int(table.shape[1])
     heads = vision_config(ckpt.meta.get('hf_config') or {}).get(
         'num_attention_heads')
-    return None if heads is None else int(heads)
+    if heads is None or pe is None:
+        return None if heads is None else int(heads)
+    return sane_heads(ckpt.path, heads, int(pe.shape[0]), f'the folder config num_attention_heads={heads}')
 
 
 def _from_folder_config(ckpt: ConvertedCheckpoint) -> dict:

@@ -86,7 +86,26 @@ def vision_config(config: dict) -> dict:
     return {**HF_DEFAULTS.get(config.get('model_type'), {}), **config}
 
 
+MAX_HEADS = 256  # no released ViT has more (ViT-22B: 48); a larger number means a corrupt config
+
+
+def sane_heads(path: str, heads, width: int, source: str) -> int:
+    """``heads`` read from a file, or a CheckpointError (no advice to copy a value that cannot be right)."""
+    try:
+        value = int(heads)
+    except (TypeError, ValueError):
+        value = -1
+    if not 1 <= value <= MAX_HEADS or width % value:
+        raise CheckpointError(
+            f'{path}: {source} cannot be right for width {width} (a head count must divide the width and lie in '
+            f'1..{MAX_HEADS}): the folder config is corrupt or not this model\'s; get the folder again from its '
+            'release, or remove its config.json to load the weights without it')
+    return value
+
+
 def _check_heads(ckpt, model, heads: Optional[int], source: str) -> None:
+    if heads is not None:
+        heads = sane_heads(ckpt.path, heads, model.embed_dims, source)
     if heads is not None and int(heads) != model.num_heads:
         raise CheckpointError(
             f'{ckpt.path}: {source} gives {heads} attention heads but the '
