@@ -1,4 +1,5 @@
 """tools/dist_train.sh with 2 CPU processes (gloo, BN) on the quickstart Mask R-CNN and shapes data."""
+import json
 import os
 import re
 import socket
@@ -46,9 +47,14 @@ def tiny_shapes_options(root):
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU path (gloo backend, SyncBN -> BN)')
 def test_dist_train_two_cpu_processes_quickstart(tmp_path):
     work_dir = tmp_path / 'wd'
-    cmd = ['bash', str(REPO / 'tools' / 'dist_train.sh'), str(QUICKSTART), '2', '--work-dir', str(work_dir),
+    config = tmp_path / 'quickstart_bn_probe.py'  # the quickstart plus a hook writing each rank's BN statistics
+    config.write_text(f"_base_ = '{QUICKSTART}'\n"
+                      "custom_imports = dict(imports=['mmvitdet', 'dist_bn_probe'], allow_failed_imports=False)\n"
+                      "custom_hooks = [dict(type='BNStatsProbeHook')]\n")
+    cmd = ['bash', str(REPO / 'tools' / 'dist_train.sh'), str(config), '2', '--work-dir', str(work_dir),
            '--cfg-options', *tiny_shapes_options(tmp_path / 'shapes')]
-    env = dict(os.environ, PORT=str(free_port()), NNODES='1', NODE_RANK='0', MASTER_ADDR='127.0.0.1')
+    env = dict(os.environ, PORT=str(free_port()), NNODES='1', NODE_RANK='0', MASTER_ADDR='127.0.0.1',
+               PYTHONPATH=os.pathsep.join([str(REPO / 'tests'), os.environ.get('PYTHONPATH', '')]))
     res = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     output = res.stdout + res.stderr
     assert res.returncode == 0, output[-4000:]  # torchrun exits 0 only when every rank did
@@ -62,6 +68,12 @@ def test_dist_train_two_cpu_processes_quickstart(tmp_path):
 
     ckpt = load_checkpoint_file(str(work_dir / 'epoch_1.pth'), map_location='cpu')
     assert ckpt['meta']['epoch'] == 1
+    # every rank validates with the BN statistics the checkpoint holds (averaged at the epoch end)
+    assert 'BN statistics averaged over the processes' in output
+    saved = {k: float(v.double().sum()) for k, v in ckpt['state_dict'].items() if 'running_' in k}
+    ranks = [json.loads((work_dir / f'bn_stats_rank{r}.json').read_text()) for r in (0, 1)]
+    assert saved and ranks[0].keys() == ranks[1].keys() == saved.keys()
+    assert ranks[0] == ranks[1] == pytest.approx(saved, rel=1e-12)
     cfg = adapt_to_cpu(Config.fromfile(str(QUICKSTART)))
     model = MODELS.build(cfg.model)
     model.load_state_dict(ckpt['state_dict'], strict=True)

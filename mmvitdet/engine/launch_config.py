@@ -113,6 +113,13 @@ def adapt_to_cpu(cfg: Config) -> Config:
                 find_unused_parameters=cfg.get('find_unused_parameters', False))
         cfg.model_wrapper_cfg.device_ids = None
         print_log('no CUDA: DDP with device_ids=None (CPU processes)', logger='current')
+        # With BN instead of SyncBN each process keeps its own running statistics; averaging them at every
+        # epoch end (before the checkpoint and the validation) makes every rank evaluate the saved model.
+        hooks = list(cfg.get('custom_hooks', None) or [])
+        if not any(str(h.get('type', '')).endswith('SyncBuffersHook') for h in hooks):
+            cfg.custom_hooks = hooks + [dict(type='SyncBuffersHook')]
+            print_log('no CUDA: BN statistics averaged over the processes at each epoch end (SyncBuffersHook), '
+                      'so every rank validates the checkpointed model', logger='current')
     return cfg
 
 
