@@ -89,3 +89,35 @@ search = dict(lr=[1e4, 1e-4], weight_decay=[0.1], drop_path=[0.0])
               if p.is_dir() and p.name != 'configs'}
     assert sorted(states.values()) == ['diverged', 'done'], states
     assert proc.returncode == 0, out[-3000:]
+
+
+def test_a_killed_sweep_leaves_no_training_child(tmp_path):
+    """kill -9 of tools/sweep.py: its training child (which holds the run's work dir lock) ends with it."""
+    import signal
+    import time
+    grid = tmp_path / 'grid.py'
+    grid.write_text(f"name = 'long'\nconfig = '{CONFIG}'\nstage = 1\nepochs = 50\n"
+                    "search = dict(lr=[1e-4], weight_decay=[0.1], drop_path=[0.0])\n")
+    options = [o for o in tiny_options(tmp_path / 'shapes', 1e-4) if not o.startswith(('optim_wrapper', 'train_cfg'))]
+    sweep = subprocess.Popen([sys.executable, str(REPO / 'tools/sweep.py'), str(grid), '--work-root',
+                              str(tmp_path / 'runs'), '--cfg-options', *options], cwd=REPO,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lock = None
+    deadline = time.monotonic() + 300
+    while lock is None:
+        assert sweep.poll() is None and time.monotonic() < deadline, 'the sweep never started its child'
+        lock = next((p for p in (tmp_path / 'runs').rglob('.mmvitdet.lock') if p.read_text()), None)
+        time.sleep(0.3)
+    child = int(lock.read_text().split()[1])
+    os.kill(sweep.pid, signal.SIGKILL)
+    sweep.wait()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail(f'the training child {child} outlived the killed sweep by 60 s')

@@ -9,13 +9,13 @@
 Each run has a readable name (mae_vit-b_lr8e-05_wd0.1_dp0.0_25e), a config under
 <work-root>/<grid name>/configs/ that inherits the grid's config, and a work dir
 <work-root>/<grid name>/<run>/. Finished runs are skipped; interrupted ones resume
-from their last checkpoint.
+from their last checkpoint. A training child never outlives the sweep (SIGTERM, SIGINT, even SIGKILL of the
+sweep end it), and a grid point whose work dir a live process holds is refused by that run's lock.
 """
 import argparse
 import os
 import os.path as osp
 import shlex
-import subprocess
 import sys
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -63,6 +63,7 @@ def main(argv=None):
     from mmvitdet.sweep import (GridError, dist_command, load_grid, local_command, plan_next_stage, run_state,
                                 slurm_array_script, write_grid, write_run_config)
     from mmvitdet.sweep.launch import test_command
+    from mmvitdet.sweep.child import run_child
 
     try:
         grid = load_grid(args.grid)
@@ -141,7 +142,7 @@ def main(argv=None):
             cmd = local_command(sys.executable, config, work_dir, args.cfg_options, args.gpus)
         print(f'== {run.name} ({state.status})\n{_show(cmd)}', flush=True)
         env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
-        rc = subprocess.call(cmd, cwd=REPO, env=env)
+        rc = run_child(cmd, cwd=REPO, env=env)  # its own process group; never outlives the sweep
         if rc != 0 and run_state(work_dir, run.epochs).status == 'diverged':
             print(f'== {run.name} diverged (the divergence guard stopped it; marker in {work_dir}); '
                   'recorded, going on with the next grid point', file=sys.stderr)
