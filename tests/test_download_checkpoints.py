@@ -149,3 +149,59 @@ def test_paper_configs_name_their_files_and_urls():
         assert (f.width, f.depth) == {'b': (768, 12), 'l': (1024, 24)}[f.size]
     assert files['mae_pretrain_vit_base.pth'].format == 'mae'
     assert any('vitdet' in c for c in files['mae_pretrain_vit_base.pth'].configs)
+
+
+class TrickleHandler(http.server.BaseHTTPRequestHandler):
+    """Announces 10^6 bytes and sends one every 0.2 s."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        import time
+        self.send_response(200)
+        self.send_header('Content-Length', str(10**6))
+        self.end_headers()
+        try:
+            for _ in range(200):
+                self.wfile.write(b'x')
+                self.wfile.flush()
+                time.sleep(0.2)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+def test_a_trickling_server_is_bounded(tmp_path):
+    import time
+
+    from mmvitdet.utils.download import download
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), TrickleHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        start = time.monotonic()
+        with pytest.raises(DownloadError, match=r'not complete after \d+ s \(deadline 2 s.*run again to resume'):
+            download(f'http://127.0.0.1:{httpd.server_address[1]}/f.pth', str(tmp_path / 'f.pth'), progress=False,
+                     timeout=5, deadline=2)
+        assert time.monotonic() - start < 6  # not the 200 s the server would take
+        assert (tmp_path / 'f.pth.part').is_file() and not (tmp_path / 'f.pth').exists()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_bad_file_does_not_stop_the_others(tmp_path, server, monkeypatch):
+    """An HTML page served with status 200 for the first file: it is reported (kept as .invalid, which exists),
+    the second file is still fetched, the summary counts both, and the exit is an error."""
+    base, files_dir, _ = server
+    configs, _ = _setup(tmp_path, base, files_dir, name='a_first.pth')
+    (files_dir / 'a_first.pth').write_text('<html><body>Please log in</body></html>')
+    second = tmp_path / 'configs' / 'mae' / 'mask-rcnn_vit-s-mae_fpn_lsj-1e_coco.py'
+    second.write_text(CONFIG.format(base=base, name='b_second.pth', width=C, depth=DEPTH, heads=HEADS))
+    torch.save({'model': timm_state(reference_vit().state_dict())}, files_dir / 'b_second.pth')
+    target = tmp_path / 'ckpts'
+    with pytest.raises(DownloadError) as e:
+        _tool().main(['--configs', configs, '--dir', str(target), '--no-progress'])
+    message = str(e.value)
+    assert message.startswith('1 of 2 files not fetched: a_first.pth')
+    assert str(target / 'a_first.pth.invalid') in message and '.part' not in message
+    assert (target / 'a_first.pth.invalid').is_file() and (target / 'b_second.pth').is_file()

@@ -9,12 +9,18 @@ read as the config reads it and its ViT width/depth checked before it is renamed
 import argparse
 import os
 import os.path as osp
+import sys
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Fetch the official checkpoints named by the configs')
+    parser.add_argument('--timeout', type=float, default=60.0, help='seconds one read may wait (default 60)')
+    parser.add_argument('--deadline', type=float, default=6 * 3600.0,
+                        help='seconds one file may take in all (default 21600; what arrived stays in .part)')
+    parser.add_argument('--min-rate', type=float, default=16 * 1024,
+                        help='bytes/s a transfer must average after 30 s (default 16384; 0: no minimum)')
     parser.add_argument('--init', nargs='+', help='inits to fetch, e.g. mae beit (default: all)')
     parser.add_argument('--size', nargs='+', help='ViT sizes to fetch, e.g. b l (default: all)')
     parser.add_argument('--dir', help='target folder (default: $MMVITDET_CHECKPOINTS, else checkpoints/)')
@@ -46,7 +52,7 @@ def main(argv=None) -> int:
                                  f'choose from {" ".join(known)}')
     chosen = [f for f in files.values()
               if (not args.init or f.init in args.init) and (not args.size or f.size in args.size)]
-    failed = []
+    failed, fetched, present = [], [], []
     for entry in chosen:
         dst = osp.join(target, entry.name)
         source = entry.url or f'not one file: get it by hand from {entry.page or "the header of " + entry.configs[0]}'
@@ -56,18 +62,26 @@ def main(argv=None) -> int:
             continue
         if osp.exists(dst):
             print(f'{entry.name}: present in {target}')
+            present.append(entry.name)
             continue
         if entry.url is None:
             failed.append(f'{entry.name} ({entry.init} ViT-{entry.size.upper()}): {source} and place it at {dst}')
             continue
         try:
             download(entry.url, dst, verify=lambda part, e=entry: print(f'{e.name}: {verify_official_file(part, e)}'),
-                     progress=not args.no_progress)
-        except DownloadError as e:
-            failed.append(f'{entry.name}: {e}; download it by hand (from {entry.url}, see '
-                          f'{entry.page}) and place it at {dst}')
+                     progress=not args.no_progress, timeout=args.timeout, deadline=args.deadline,
+                     min_rate=args.min_rate)
+        except UserInputError as e:  # a failed transfer, or content that is not the file the configs expect
+            kept = next((p for p in (dst + '.invalid', dst + '.part') if osp.exists(p)), None)
+            failed.append(f'{entry.name}: {e}' + (f' (kept: {kept})' if kept and kept not in str(e) else '') +
+                          f'; download it by hand (from {entry.url}, see {entry.page}) and place it at {dst}')
+            print(f'{entry.name}: not fetched, going on with the others', file=sys.stderr)
             continue
         print(f'{entry.name}: saved to {dst}')
+        fetched.append(entry.name)
+    if args.list:
+        return 0
+    print(f'\nfetched {len(fetched)}, already present {len(present)}, failed {len(failed)} of {len(chosen)}')
     if failed:
         raise DownloadError(f'{len(failed)} of {len(chosen)} files not fetched: ' + ' | '.join(failed))
     return 0

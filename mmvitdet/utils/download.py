@@ -2,11 +2,14 @@
 
 torch.hub's and mmengine's downloaders restart a multi-GB file from zero after an interruption;
 this one continues ``<dst>.part`` with an HTTP Range request (a server that ignores Range gets a
-fresh download) and shows a rich progress bar.
+fresh download) and shows a rich progress bar. A transfer is bounded three ways: ``timeout`` per read,
+``deadline`` for the whole file and ``min_rate`` (bytes/s, averaged from ``RATE_GRACE`` seconds on), so a server
+that trickles a byte every few seconds cannot hold it for long; what arrived stays in ``.part``.
 """
 import http.client
 import os
 import re
+import time
 import urllib.error
 import urllib.request
 from typing import Callable, Optional
@@ -14,6 +17,7 @@ from typing import Callable, Optional
 from ..errors import UserInputError
 
 CHUNK = 1 << 20
+RATE_GRACE = 30.0  # seconds before min_rate applies (connection set-up, slow start)
 
 
 class DownloadError(UserInputError, OSError):
@@ -36,13 +40,14 @@ def _range_unsatisfiable_total(error: urllib.error.HTTPError) -> Optional[int]:
 
 
 def download(url: str, dst: str, verify: Optional[Callable[[str], None]] = None, progress: bool = True,
-             timeout: float = 60.0) -> str:
+             timeout: float = 60.0, deadline: Optional[float] = None, min_rate: float = 0.0) -> str:
     """Fetch ``url`` to ``dst`` (resuming ``dst + '.part'``); return ``dst``.
 
     ``verify(part_path)`` runs on the complete ``.part`` file before the rename; when it raises, the
-    file is moved to ``dst + '.invalid'`` and the error propagates. An interrupted transfer leaves
-    ``.part`` in place for the next call.
+    file is moved to ``dst + '.invalid'`` and the error propagates. An interrupted (or too slow, see the
+    module doc) transfer leaves ``.part`` in place for the next call.
     """
+    started = time.monotonic()
     part = dst + '.part'
     os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
     offset = os.path.getsize(part) if os.path.exists(part) else 0
@@ -61,7 +66,8 @@ def download(url: str, dst: str, verify: Optional[Callable[[str], None]] = None,
             if offset and response.status != 206:
                 offset = 0  # the server ignored Range: start again
             total = _total_size(response, offset)
-            _copy(response, part, offset, total, os.path.basename(dst), progress)
+            _copy(response, part, offset, total, os.path.basename(dst), progress,
+                  _Bounds(started, deadline, min_rate, url))
         size = os.path.getsize(part)
         if total is not None and size != total:
             raise DownloadError(f'{url}: transfer stopped at {size} of {total} bytes; run again to resume '
@@ -69,14 +75,35 @@ def download(url: str, dst: str, verify: Optional[Callable[[str], None]] = None,
     if verify is not None:
         try:
             verify(part)
-        except Exception:
-            os.replace(part, dst + '.invalid')
-            raise
+        except Exception as e:  # e.g. an HTML page served with status 200, or a checkpoint of another size
+            invalid = dst + '.invalid'
+            os.replace(part, invalid)
+            raise DownloadError(f'{url}: the downloaded file is not the expected one, kept as {invalid}: '
+                                + str(e).replace(part, invalid)) from e
     os.replace(part, dst)
     return dst
 
 
-def _copy(response, part: str, offset: int, total: Optional[int], label: str, progress: bool) -> None:
+class _Bounds:
+    """The whole-file deadline and the minimum average rate of one transfer."""
+
+    def __init__(self, started: float, deadline: Optional[float], min_rate: float, url: str):
+        self.started, self.deadline, self.min_rate, self.url = started, deadline, min_rate, url
+        self.received = 0
+
+    def check(self, got: int, part: str) -> None:
+        self.received += got
+        spent = time.monotonic() - self.started
+        if self.deadline is not None and spent > self.deadline:
+            raise DownloadError(f'{self.url}: not complete after {spent:.0f} s (deadline {self.deadline:g} s; '
+                                f'{self.received} bytes this time); run again to resume ({part} is kept)')
+        if self.min_rate and spent > RATE_GRACE and self.received / spent < self.min_rate:
+            raise DownloadError(f'{self.url}: {self.received / spent:.0f} bytes/s over {spent:.0f} s, below the '
+                                f'minimum {self.min_rate:g} bytes/s; run again to resume ({part} is kept)')
+
+
+def _copy(response, part: str, offset: int, total: Optional[int], label: str, progress: bool,
+          bounds: Optional[_Bounds] = None) -> None:
     from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
                                TransferSpeedColumn)
     columns = (TextColumn('{task.description}'), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
@@ -85,11 +112,13 @@ def _copy(response, part: str, offset: int, total: Optional[int], label: str, pr
         task = bar.add_task(label, total=total, completed=offset)
         try:
             while True:
-                chunk = response.read(CHUNK)
+                chunk = response.read1(CHUNK)  # returns as soon as bytes arrive: the bounds are checked often
                 if not chunk:
                     break
                 f.write(chunk)
                 bar.update(task, advance=len(chunk))
+                if bounds is not None:
+                    bounds.check(len(chunk), part)
         except (OSError, http.client.HTTPException) as e:  # reset, timeout, IncompleteRead mid-transfer
             f.flush()
             raise DownloadError(f'{label}: transfer interrupted after {f.tell()} bytes ({e}); run again to '
