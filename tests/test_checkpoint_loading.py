@@ -231,7 +231,9 @@ def test_local_backend_is_atomic(tmp_path, monkeypatch):
         backend.put(b'new but interrupted', target)
     # the previous complete file is still there, and no half-written leftovers
     assert target.read_bytes() == b'old checkpoint'
-    assert os.listdir(target.parent) == ['iter_1.pth']
+    assert sorted(os.listdir(target.parent)) == ['iter_1.pth', 'iter_1.pth.sha256']
+    from mmvitdet.engine.checkpoint_digest import check_digest
+    assert check_digest(str(target)) is None  # the sidecar still describes the complete old file
 
 
 def test_atomic_write_respects_umask(tmp_path):

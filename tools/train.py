@@ -24,7 +24,8 @@ def parse_args(argv=None):
         nargs='?',
         type=str,
         const='auto',
-        help='resume from this checkpoint, or, without a path, from the latest checkpoint in the work directory')
+        help='resume from this checkpoint, or, without a path, from the newest checkpoint in the work directory '
+        'whose sha256 sidecar verifies (skipped ones are named)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -72,17 +73,22 @@ def main(argv=None):
             sys.exit(f'--auto-scale-lr: {args.config} has no auto_scale_lr=dict(enable=..., base_batch_size=...); '
                      'add it to the config (base_batch_size = the total batch size its lr was tuned for)')
 
+    from mmengine.logging import print_log
+    from mmvitdet.engine.checkpoint_digest import newest_verified_checkpoint, remove_stale_temp_files
+    from mmvitdet.engine.work_dir_lock import hold_work_dir
+    say = lambda m: print_log(m, logger='current')  # noqa: E731
+    if hold_work_dir(cfg.work_dir, 'tools/train.py', log=say):  # one run per work dir (rank 0 holds it)
+        remove_stale_temp_files(cfg.work_dir, log=say)
     if args.resume == 'auto':
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = newest_verified_checkpoint(cfg.work_dir, log=say)  # None: nothing yet, start afresh
+        if cfg.load_from is None:
+            cfg.resume = False
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
 
     init_cpu_distributed(cfg)
-    from mmengine.logging import print_log
-    from mmvitdet.engine.work_dir_lock import hold_work_dir
-    hold_work_dir(cfg.work_dir, 'tools/train.py', log=lambda m: print_log(m, logger='current'))  # one run per work dir
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.logger.info(f'mmcv ops: {mmcv_ops_backend()}')  # compiled mmcv, or torchvision's kernels
     runner.train()

@@ -37,9 +37,13 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
 
 
 class AtomicLocalBackend(LocalBackend):
-    """mmengine ``LocalBackend`` whose writes are atomic (temporary file + ``os.replace``)."""
+    """mmengine ``LocalBackend`` whose writes are atomic (temporary file + ``os.replace``); a ``.pth`` gets its
+    sha256 sidecar first (:mod:`.checkpoint_digest`)."""
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
+        if str(filepath).endswith('.pth'):
+            from .checkpoint_digest import SUFFIX, digest_line
+            atomic_write_bytes(digest_line(obj, osp.basename(str(filepath))), str(filepath) + SUFFIX)
         atomic_write_bytes(obj, filepath)
 
     def put_text(self, obj: str, filepath: Union[str, Path], encoding: str = 'utf-8') -> None:

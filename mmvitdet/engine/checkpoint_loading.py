@@ -181,6 +181,12 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu') -> Any:
         load_kwargs = dict(weights_only=False)
     else:
         load_kwargs = dict(weights_only=True)
+    from .checkpoint_digest import check_digest
+    problem = check_digest(path)
+    if problem is not None:
+        raise CheckpointLoadError(f'checkpoint {path} does not verify: {problem}. If it is a run\'s own checkpoint, '
+                                  'resume from the previous one (--resume without a file takes the newest that '
+                                  'verifies); the file is kept')
     try:
         return torch.load(path, map_location=map_location, **load_kwargs)
     except Exception as e:  # torch raises many types for bad files (OSError, EOFError, KeyError, RuntimeError, ...)
