@@ -67,3 +67,12 @@ def test_leftovers_are_removed(tmp_path):
     assert sorted(os.path.basename(p) for p in removed) == ['.epoch_2.pth.0123abcd.tmp', 'epoch_0.pth.sha256']
     assert sorted(os.listdir(tmp_path)) == ['epoch_1.pth', 'epoch_1.pth.sha256'] and 'removed 2' in said[0]
 
+
+
+def test_a_runs_own_truncated_checkpoint_without_sidecar_gets_resume_advice(tmp_path):
+    save(tmp_path / 'epoch_4.pth', 4)
+    (tmp_path / ('epoch_4.pth' + SUFFIX)).unlink()
+    (tmp_path / 'epoch_4.pth').write_bytes((tmp_path / 'epoch_4.pth').read_bytes()[:500])
+    with pytest.raises(CheckpointLoadError, match='resume from the previous checkpoint of the run') as e:
+        load_checkpoint_file(tmp_path / 'epoch_4.pth')
+    assert 're-download' not in str(e.value)

@@ -193,8 +193,11 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu') -> Any:
         names = _unsafe_globals(path, e) if isinstance(e, pickle.UnpicklingError) else []
         if names:
             raise UnsafeCheckpointError(unsafe_file_message(path, names, blocked='is blocked' in str(e))) from e
+        own = re.match(r'(epoch|iter)_\d+\.pth$', os.path.basename(path))  # a run's own checkpoint
+        fix = ('resume from the previous checkpoint of the run (--resume without a file takes the newest that '
+               'verifies); the file is kept' if own else 're-download or re-create it')
         raise CheckpointLoadError(
-            f'could not load checkpoint {path}: {_describe_bad_file(path)}; re-download or re-create it '
+            f'could not load checkpoint {path}: {_describe_bad_file(path)}; {fix} '
             f'({type(e).__name__}: {_short(e)})') from e
 
 
