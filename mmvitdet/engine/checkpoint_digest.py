@@ -14,17 +14,11 @@ import os.path as osp
 import re
 from typing import Callable, List, Optional, Tuple
 
+from ..utils.file_digest import sha256_file
+
 SUFFIX = '.sha256'
 CHECKPOINT = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
 TEMP = re.compile(r'^\..+\.[0-9a-f]{8}\.tmp$')  # the atomic writer's temporary names
-
-
-def sha256_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 22), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def digest_line(data: bytes, name: str) -> bytes:

@@ -7,13 +7,13 @@ Layout, made by ``tools/gpu_check.py --prepare`` (:mod:`.prepare`) and named in 
 
 Standard library only: this runs before mmcv and mmdet exist on the GPU machine.
 """
-import hashlib
 import importlib.util
 import json
 import os
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from ..utils.file_digest import sha256_file
 from . import device_image
 
 CARRY_DIR = '.gpu_carry'
@@ -22,12 +22,7 @@ WHEELS = 'wheels'
 STACK_MODULES = ('mmengine', 'mmcv', 'mmdet', 'mmpretrain', 'pycocotools')
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
+sha256 = sha256_file
 
 
 def read_manifest(carry: Path, verify: bool = True) -> Dict:
