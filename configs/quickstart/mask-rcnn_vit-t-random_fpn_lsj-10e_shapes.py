@@ -183,6 +183,6 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2))
 log_processor = dict(by_epoch=True)
 
-# Seeded (mmengine seeds python, numpy, torch and the dataloader workers from it); runs are not
-# bit-deterministic (deterministic=False), see README for the spread. `--cfg-options randomness.seed=N`.
+# Seeded (mmengine seeds python, numpy, torch and the dataloader workers from it; deterministic=False:
+# deterministic kernels are not forced). Another draw: `--cfg-options randomness.seed=N`.
 randomness = dict(seed=0)
