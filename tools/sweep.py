@@ -63,6 +63,7 @@ def main(argv=None):
     from mmvitdet.sweep import (GridError, dist_command, load_grid, local_command, plan_next_stage, run_state,
                                 slurm_array_script, write_grid, write_run_config)
     from mmvitdet.sweep.launch import test_command
+    from mmvitdet.sweep.results import FINISHED
     from mmvitdet.sweep.child import run_child
 
     try:
@@ -78,7 +79,7 @@ def main(argv=None):
         plans.append((run, config, work_dir, run_state(work_dir, run.epochs)))
 
     if args.next_stage:
-        unfinished = [r.name for r, _, _, s in plans if s.status not in ('done', 'diverged')]
+        unfinished = [r.name for r, _, _, s in plans if s.status not in FINISHED]
         if unfinished and not args.allow_partial:
             sys.exit(f'{len(unfinished)} of {len(runs)} runs of {args.grid} are not done: {unfinished}. '
                      'Train them first, or pass --allow-partial to decide on the finished ones.')
@@ -100,7 +101,7 @@ def main(argv=None):
         return 0
 
     print(f'{args.grid}: {len(runs)} runs of {osp.relpath(grid.config, REPO)}, {grid.epochs} epochs')
-    pending = [(r, c, w, s) for r, c, w, s in plans if s.status not in ('done', 'diverged')]
+    pending = [(r, c, w, s) for r, c, w, s in plans if s.status not in FINISHED]
     for run, _, work_dir, state in plans:
         best = '' if state.best is None else f'  best coco/bbox_mAP={state.best:.4f}'
         print(f'  {run.name:<48} {state.status}{best}')
@@ -155,7 +156,7 @@ def main(argv=None):
                 break
     if failed:
         return 1
-    left = [r.name for r, _, w, _ in plans if run_state(w, r.epochs).status not in ('done', 'diverged')]
+    left = [r.name for r, _, w, _ in plans if run_state(w, r.epochs).status not in FINISHED]
     if left:  # e.g. a --cfg-options that shortened training
         print(f'{len(left)} of {len(runs)} runs did not reach their last epoch / evaluation: {left}')
         return 1

@@ -5,14 +5,15 @@ import os.path as osp
 import re
 from typing import Optional, Tuple
 
+from ..engine.checkpoint_loading import CheckpointNotFoundError
 from .errors import CheckpointError
 
 CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
 NAME_PATTERN = re.compile(r'_vit-(?P<size>[a-z]+)-(?P<init>[a-z0-9]+)_')
 
 
-class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
-    """A checkpoint path that does not exist."""
+class PretrainedFileNotFoundError(CheckpointError, CheckpointNotFoundError):
+    """A pre-trained file a config names that does not exist (the advice says where it goes and how to fetch it)."""
 
 
 def init_and_size_of(file_name: str, config_root: str = CONFIG_ROOT) -> Optional[Tuple[str, str]]:
@@ -27,12 +28,12 @@ def init_and_size_of(file_name: str, config_root: str = CONFIG_ROOT) -> Optional
     return None
 
 
-def missing_checkpoint_error(path: str) -> CheckpointNotFoundError:
+def missing_checkpoint_error(path: str) -> PretrainedFileNotFoundError:
     name = osp.basename(osp.normpath(path))
     found = init_and_size_of(name)
     fetch = (f'python tools/download_checkpoints.py --init {found[0]} --size {found[1]}' if found else
              'python tools/download_checkpoints.py --list (the files the configs name and their URLs)')
-    return CheckpointNotFoundError(
+    return PretrainedFileNotFoundError(
         f'checkpoint file {path} does not exist: put the official file {name} in the folder named by '
         f'MMVITDET_CHECKPOINTS (default checkpoints/), or fetch it there with `{fetch}`, or set '
         'model.backbone.init_cfg.checkpoint=PATH')

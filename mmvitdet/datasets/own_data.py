@@ -106,6 +106,7 @@ def resolve_own_data(own: dict) -> Dict[str, Any]:
         data = _load_json(osp.join(root, ann))
         names[split] = class_names_of(data, osp.join(root, ann))
         resolved[f'{split}_images'] = len(data.get('images') or [])
+        resolved[f'{split}_data'] = data  # for the launch check: each file is read once
     (classes, dropped), (val_classes, _) = names['train'], names['val']
     if val_classes != classes:
         raise AnnotationFormatError(
@@ -203,7 +204,7 @@ def apply_own_data(cfg: Config, check_files: bool = True) -> Config:
         from .own_data_check import check_split
         for split in ('train', 'val'):
             ann, img = resolved[split]
-            check_split(osp.join(resolved['root'], ann), osp.join(resolved['root'], img))
+            check_split(osp.join(resolved['root'], ann), osp.join(resolved['root'], img), resolved[f'{split}_data'])
     entries, changed = own_data_entries(cfg, resolved)
     for key, value in entries.items():
         if key.endswith('_dataloader'):

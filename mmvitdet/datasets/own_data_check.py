@@ -3,7 +3,7 @@ decoded), and every annotation refers to a declared image and category. One erro
 offenders of each kind, naming the annotation file."""
 import json
 import os.path as osp
-from typing import List
+from typing import List, Optional
 
 from PIL import Image, UnidentifiedImageError
 
@@ -16,10 +16,11 @@ def _first(items: List[str]) -> str:
     return ', '.join(items[:SHOWN]) + (', ...' if len(items) > SHOWN else '')
 
 
-def check_split(ann_file: str, img_dir: str) -> int:
-    """Check one split; returns the number of images checked."""
-    with open(ann_file, encoding='utf-8') as f:
-        data = json.load(f)
+def check_split(ann_file: str, img_dir: str, data: Optional[dict] = None) -> int:
+    """Check one split (``data``: ``ann_file`` already loaded, else it is read); returns the images checked."""
+    if data is None:
+        with open(ann_file, encoding='utf-8') as f:
+            data = json.load(f)
     images = data.get('images') or []
     missing, unreadable = [], []
     for image in images:

@@ -89,10 +89,7 @@ class DivergenceGuardHook(Hook):
 
 def add_divergence_guard(cfg) -> Optional[dict]:
     """Add the hook to ``cfg.custom_hooks`` per ``cfg.divergence_guard`` (defaults: on, no max_loss)."""
+    from .launch_config import add_custom_hook_once
     settings = dict(DEFAULTS, **(cfg.get('divergence_guard') or {}))
-    hooks = list(cfg.get('custom_hooks') or [])
-    if not settings['enable'] or any(str(h.get('type', '')).endswith('DivergenceGuardHook') for h in hooks):
-        return None
     hook = dict(type='DivergenceGuardHook', max_loss=settings['max_loss'])
-    cfg.custom_hooks = hooks + [hook]
-    return hook
+    return hook if settings['enable'] and add_custom_hook_once(cfg, hook) else None

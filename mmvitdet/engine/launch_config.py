@@ -80,6 +80,15 @@ def amp_to_fp32(cfg: Config) -> Optional[str]:
     return f'optim_wrapper: {AMP_OPTIM_WRAPPER} -> OptimWrapper (fp32)'
 
 
+def add_custom_hook_once(cfg: Config, hook: dict) -> bool:
+    """Append ``hook`` to ``cfg.custom_hooks`` unless a hook of its type is there; whether it was added."""
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    if any(str(h.get('type', '')).split('.')[-1] == hook['type'] for h in hooks):
+        return False
+    cfg.custom_hooks = hooks + [hook]
+    return True
+
+
 def adapt_to_cpu(cfg: Config) -> Config:
     """Make ``cfg`` runnable without CUDA (in place): gloo backend, SyncBN -> BN, DDP without ``device_ids``, and
     fp32 instead of mixed precision (mmengine's ``AmpOptimWrapper`` needs CUDA)."""
@@ -115,9 +124,7 @@ def adapt_to_cpu(cfg: Config) -> Config:
         print_log('no CUDA: DDP with device_ids=None (CPU processes)', logger='current')
         # With BN instead of SyncBN each process keeps its own running statistics; averaging them at every
         # epoch end (before the checkpoint and the validation) makes every rank evaluate the saved model.
-        hooks = list(cfg.get('custom_hooks', None) or [])
-        if not any(str(h.get('type', '')).endswith('SyncBuffersHook') for h in hooks):
-            cfg.custom_hooks = hooks + [dict(type='SyncBuffersHook')]
+        if add_custom_hook_once(cfg, dict(type='SyncBuffersHook')):
             print_log('no CUDA: BN statistics averaged over the processes at each epoch end (SyncBuffersHook), '
                       'so every rank validates the checkpointed model', logger='current')
     return cfg

@@ -8,6 +8,7 @@ from ..analysis.workdir import read_work_dir
 from ..engine.divergence_guard import MARKER as DIVERGED_MARKER
 
 METRIC = 'coco/bbox_mAP'
+FINISHED = ('done', 'diverged')  # statuses a sweep does not run again
 
 
 @dataclass
