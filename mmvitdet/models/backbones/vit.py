@@ -3,7 +3,8 @@
 Window attention in most blocks, global attention in a few (by default the
 last block of each quarter), abs position embeddings resized to the input
 grid, optional BEiT-style relative position biases, and four stride-16 taps
-for a multi-scale neck.
+for a multi-scale neck. Block options cover the 2025-26 releases: RoPE
+(DINOv3, EVA-02, PE), SwiGLU (DINOv3 H+, EVA-02, AIMv2), RMSNorm (AIMv2).
 """
 import math
 from typing import Dict, Optional, Sequence, Tuple, Union
@@ -18,6 +19,9 @@ from torch.utils.checkpoint import checkpoint
 from mmdet.registry import MODELS
 from ...checkpoints.load import load_pretrained, pretrained_init_cfg
 from ..layers import DecomposedRelPos, PatchEmbed, RelativePositionBias, TransformerBlock
+from ..layers.norm import build_norm, reset_norm
+from ..layers.rope import RotaryEmbedding2D, check_rope_cfg
+from ..layers.window import window_partition
 
 ARCH_SETTINGS: Dict[str, dict] = {
     # ViT-B/L/H of Dosovitskiy et al.; B and L are the paper's two sizes.
@@ -38,14 +42,19 @@ def _resolve_arch(arch: Union[str, dict]) -> dict:
         if arch not in ARCH_SETTINGS:
             raise ValueError(f'ViT arch={arch!r} is unknown: choose one of '
                              f'{sorted(ARCH_SETTINGS)} or pass a dict with '
-                             'embed_dims, num_layers, num_heads, mlp_ratio.')
-        return dict(ARCH_SETTINGS[arch])
+                             'embed_dims, num_layers, num_heads and mlp_ratio '
+                             'or feedforward_channels.')
+        return dict(ARCH_SETTINGS[arch], feedforward_channels=None)
     required = {'embed_dims', 'num_layers', 'num_heads'}
-    missing = required - set(arch)
-    if missing:
-        raise ValueError(f'ViT arch dict is missing {sorted(missing)}; it '
-                         f'needs {sorted(required)} (and optionally mlp_ratio).')
-    return {"mlp_ratio": 4, **arch}
+    allowed = required | {'mlp_ratio', 'feedforward_channels'}
+    missing, unknown = required - set(arch), set(arch) - allowed
+    if missing or unknown:
+        raise ValueError(f'ViT arch dict {dict(arch)}: missing {sorted(missing)}, unknown {sorted(unknown)}; it '
+                         f'needs {sorted(required)} and optionally mlp_ratio or feedforward_channels '
+                         '(the FFN hidden width, mmpretrain\'s key).')
+    if 'mlp_ratio' in arch and arch.get('feedforward_channels') is not None:
+        raise ValueError(f'ViT arch dict {dict(arch)}: give mlp_ratio or feedforward_channels, not both.')
+    return {'mlp_ratio': 4, 'feedforward_channels': None, **arch}
 
 
 def _check_indices(name: str, indices: Sequence[int], num_layers: int,
@@ -69,7 +78,8 @@ class ViT(BaseModule):
 
     Args:
         arch: 'base' | 'large' | 'huge', or a dict(embed_dims, num_layers,
-            num_heads, mlp_ratio).
+            num_heads, and mlp_ratio or feedforward_channels: the FFN hidden
+            width, as mmpretrain names it; SwiGLU widths are not a ratio).
         img_size: fine-tuning input size in pixels (int or (H, W)); sets the
             grid of the global-attention relative position table. Default
             1024, the paper's LSJ input.
@@ -104,6 +114,25 @@ class ViT(BaseModule):
         act_cfg: MLP activation: dict(type='GELU') (exact, the default),
             dict(type='GELU', approximate='tanh') (SigLIP) or
             dict(type='QuickGELU') (OpenAI CLIP, x * sigmoid(1.702 x)).
+        norm_type: 'layer_norm' or 'rms_norm' (AIMv2), every norm of the ViT.
+        ffn_type: 'mlp' (fc1 -> act -> fc2) or 'swiglu' (DINOv3 H+, EVA-02,
+            AIMv2: ``w3(silu(w1 x) * w2 x)``; act_cfg is then unused).
+        ffn_bias: biases in the FFN (AIMv2: none).
+        ffn_sub_norm: a norm inside SwiGLU before w3 (EVA-02's sub-LN).
+        proj_bias: the attention output projection has a bias (AIMv2: none).
+        patch_norm: a norm right after the patch embedding, before the abs
+            position (AIMv2's RMSNorm).
+        rope: None, or dict(base, coords, offset, axis_order, rotation,
+            window_coords) for a 2-D RoPE on q and k in every block (see
+            ``layers.rope``): DINOv3 dict(base=100, coords='centered',
+            axis_order='yx', rotation='half'); EVA-02 dict(base=10000,
+            coords='index', offset=0, axis_order='yx', rotation='interleaved');
+            PE dict(base=10000, coords='index', offset=1, axis_order='xy',
+            rotation='interleaved'). 'index' coordinates are rescaled to the
+            pre-training grid (``pretrain_img_size / patch_size``).
+            ``window_coords='window'`` (default): window blocks rotate by
+            coordinates within their window, as a pre-training-sized crop;
+            'image': by their coordinates in the whole grid, as global blocks.
         with_cp: activation checkpointing per block (saves memory, costs a
             second forward of each block in backward).
         frozen_stages: -1 trains everything; k >= 0 freezes the patch
@@ -133,6 +162,13 @@ class ViT(BaseModule):
                  pre_norm: bool = False,
                  patch_bias: bool = True,
                  act_cfg: Optional[dict] = None,
+                 norm_type: str = 'layer_norm',
+                 ffn_type: str = 'mlp',
+                 ffn_bias: bool = True,
+                 ffn_sub_norm: bool = False,
+                 proj_bias: bool = True,
+                 patch_norm: bool = False,
+                 rope: Optional[dict] = None,
                  with_cp: bool = False,
                  frozen_stages: int = -1,
                  init_cfg: Optional[dict] = None):
@@ -142,6 +178,7 @@ class ViT(BaseModule):
         self.num_layers = int(settings['num_layers'])
         self.num_heads = int(settings['num_heads'])
         self.mlp_ratio = float(settings['mlp_ratio'])
+        self.feedforward_channels = int(settings['feedforward_channels'] or self.embed_dims * self.mlp_ratio)
         if self.embed_dims % self.num_heads:
             raise ValueError(
                 f'ViT embed_dims={self.embed_dims} is not divisible by '
@@ -183,14 +220,23 @@ class ViT(BaseModule):
 
         self.patch_embed = PatchEmbed(patch_size, in_channels, self.embed_dims,
                                       bias=patch_bias)
+        self.norm_type, self.ffn_type = norm_type, ffn_type
+        self.patch_norm = (build_norm(norm_type, self.embed_dims, norm_eps)
+                           if patch_norm else None)
         if use_abs_pos_embed:
             num_pos = self.pretrain_grid_size[0] * self.pretrain_grid_size[1]
             self.pos_embed = nn.Parameter(
                 torch.zeros(1, num_pos, self.embed_dims))
         else:
             self.pos_embed = None
-        self.norm_pre = (nn.LayerNorm(self.embed_dims, eps=norm_eps)
+        self.norm_pre = (build_norm(norm_type, self.embed_dims, norm_eps)
                          if pre_norm else None)
+        self.rope_cfg = check_rope_cfg(rope) if rope is not None else None
+        self.rope = None
+        if self.rope_cfg is not None:
+            cfg = {k: v for k, v in self.rope_cfg.items() if k != 'window_coords'}
+            self.rope = RotaryEmbedding2D(self.embed_dims // self.num_heads, **cfg,
+                                          ref_grid=self.pretrain_grid_size)
         self.act_cfg = dict(type='GELU') if act_cfg is None else dict(act_cfg)
 
         has_global = len(self.global_attn_indices) > 0
@@ -226,6 +272,7 @@ class ViT(BaseModule):
                     self.embed_dims,
                     self.num_heads,
                     mlp_ratio=self.mlp_ratio,
+                    feedforward_channels=self.feedforward_channels,
                     qkv_bias=qkv_bias,
                     window_size=0 if is_global else window_size,
                     drop_path=dpr[i],
@@ -233,7 +280,13 @@ class ViT(BaseModule):
                     norm_eps=norm_eps,
                     rel_pos_bias=per_block,
                     act_cfg=self.act_cfg,
-                    decomposed_rel_pos=decomposed))
+                    decomposed_rel_pos=decomposed,
+                    ffn_type=ffn_type,
+                    ffn_bias=ffn_bias,
+                    ffn_sub_norm=ffn_sub_norm,
+                    norm_type=norm_type,
+                    proj_bias=proj_bias,
+                    rope_rotation=(self.rope_cfg or {}).get('rotation', 'half')))
         self.reset_parameters()
         self._freeze_stages()
 
@@ -241,7 +294,7 @@ class ViT(BaseModule):
     def reset_parameters(self) -> None:
         """Random init of the BEiT code base, the paper's "random" init.
 
-        Linear weights trunc-normal(0.02), biases zero, LayerNorm (1, 0), abs
+        Linear weights trunc-normal(0.02), biases zero, norms (1, 0), abs
         position embedding trunc-normal(0.02); the output projections of
         attention and MLP in block i are divided by sqrt(2 * (i + 1)).
         """
@@ -250,9 +303,10 @@ class ViT(BaseModule):
                 nn.init.trunc_normal_(m.weight, std=.02)
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.LayerNorm):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+            elif isinstance(m, (nn.LayerNorm, nn.RMSNorm)):
+                reset_norm(m)
+            elif isinstance(m, RotaryEmbedding2D):
+                m.reset_parameters()
             elif isinstance(m, RelativePositionBias):
                 m.reset_parameters()
             elif isinstance(m, DecomposedRelPos):
@@ -264,7 +318,7 @@ class ViT(BaseModule):
             nn.init.trunc_normal_(self.pos_embed, std=.02)
         for i, blk in enumerate(self.blocks):
             blk.attn.proj.weight.data.div_(math.sqrt(2.0 * (i + 1)))
-            blk.mlp.fc2.weight.data.div_(math.sqrt(2.0 * (i + 1)))
+            blk.mlp.out_proj.weight.data.div_(math.sqrt(2.0 * (i + 1)))
 
     def init_weights(self) -> None:
         """Load ``init_cfg=dict(type='Pretrained', checkpoint=...)`` strictly.
@@ -292,8 +346,7 @@ class ViT(BaseModule):
         if self.frozen_stages < 0:
             return
         frozen = [self.patch_embed] + list(self.blocks[:self.frozen_stages])
-        if self.norm_pre is not None:
-            frozen.append(self.norm_pre)
+        frozen += [m for m in (self.norm_pre, self.patch_norm) if m is not None]
         for m in frozen:
             m.eval()
             for p in m.parameters():
@@ -327,10 +380,35 @@ class ViT(BaseModule):
             global_bias = self.rel_pos_bias_global(grid_hw).to(dtype)
         return window_bias, global_bias
 
+    def _rope_tables(self, grid_hw):
+        """(window, global) (sin, cos) RoPE tables, computed once per forward.
+
+        Window: [ws*ws, D] within a window, or [nW, ws*ws, D] with
+        ``window_coords='image'`` (the padded grid's coordinates, normalized by
+        the whole grid as in global blocks). Global: [H*W, D].
+        """
+        if self.rope is None:
+            return None, None
+        global_rope = self.rope(grid_hw) if self.global_attn_indices else None
+        window_rope = None
+        if len(self.global_attn_indices) < self.num_layers:
+            ws = self.window_size
+            if self.rope_cfg['window_coords'] == 'window':
+                window_rope = self.rope((ws, ws))
+            else:
+                padded = tuple(math.ceil(s / ws) * ws for s in grid_hw)
+                tables = self.rope(padded, span_hw=grid_hw)
+                window_rope = tuple(
+                    window_partition(t.view(1, *padded, -1), ws)[0].flatten(1, 2)
+                    for t in tables)
+        return window_rope, global_rope
+
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """[B, 3, H, W] -> tuple of [B, C, ceil(H/16), ceil(W/16)], one per out index."""
         x = self.patch_embed(x)  # [B, h, w, C]
         grid_hw = tuple(x.shape[1:3])
+        if self.patch_norm is not None:
+            x = self.patch_norm(x)
         if self.pos_embed is not None:
             x = x + self.abs_pos_embed(grid_hw)
         if self.norm_pre is not None:
@@ -341,13 +419,15 @@ class ViT(BaseModule):
                     and torch.is_autocast_enabled(dev))
         dtype = torch.get_autocast_dtype(dev) if autocast else x.dtype
         window_bias, global_bias = self._shared_biases(grid_hw, dtype)
+        window_rope, global_rope = self._rope_tables(grid_hw)
         outs = []
         for i, blk in enumerate(self.blocks):
             bias = global_bias if blk.is_global else window_bias
+            rope = global_rope if blk.is_global else window_rope
             if self.with_cp and self.training and torch.is_grad_enabled():
-                x = checkpoint(blk, x, bias, use_reentrant=False)
+                x = checkpoint(blk, x, bias, rope, use_reentrant=False)
             else:
-                x = blk(x, bias)
+                x = blk(x, bias, rope)
             if i in self.out_indices:
                 outs.append(x.permute(0, 3, 1, 2).contiguous())
         return tuple(outs)
@@ -356,8 +436,8 @@ class ViT(BaseModule):
     def get_layer_depth(self, param_name: str, prefix: str = '') -> Tuple[int, int]:
         """Depth of a parameter for layer-wise lr decay (ViTDet).
 
-        Patch/position embeddings, the pre-norm and shared relative tables
-        are layer 0,
+        Patch/position embeddings, the patch norm, the pre-norm, the RoPE
+        periods and shared relative tables are layer 0,
         block i is layer i + 1, anything else is the last layer.
 
         Returns:
@@ -367,8 +447,8 @@ class ViT(BaseModule):
         if not param_name.startswith(prefix):
             return max_id - 1, max_id
         name = param_name[len(prefix):]
-        if name.startswith(('patch_embed', 'pos_embed', 'norm_pre',
-                            'rel_pos_bias_')):
+        if name.startswith(('patch_embed', 'pos_embed', 'norm_pre', 'patch_norm',
+                            'rope.', 'rel_pos_bias_')):
             return 0, max_id
         if name.startswith('blocks.'):
             return int(name.split('.')[1]) + 1, max_id

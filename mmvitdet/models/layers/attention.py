@@ -1,9 +1,11 @@
 """Multi-head self-attention over a token sequence with an optional additive bias."""
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from .rope import apply_rope
 
 
 class Attention(nn.Module):
@@ -19,6 +21,9 @@ class Attention(nn.Module):
             (``RelativePositionBias``); a shared bias is passed to ``forward``.
         decomposed_rel_pos: an optional ``DecomposedRelPos`` (ViTDet / SAM):
             a bias computed from the queries, stored as ``rel_pos``.
+        proj_bias: the output projection has a bias (AIMv2's has none).
+        rope_rotation: 'half' | 'interleaved', the pairing of a RoPE (see
+            ``layers.rope``); the tables come with ``forward``.
 
     The relative bias is handed to SDPA as an additive float mask, so the fused
     attention kernels are used on GPU.
@@ -29,7 +34,9 @@ class Attention(nn.Module):
                  num_heads: int,
                  qkv_bias: Union[bool, str] = True,
                  rel_pos_bias: Optional[nn.Module] = None,
-                 decomposed_rel_pos: Optional[nn.Module] = None):
+                 decomposed_rel_pos: Optional[nn.Module] = None,
+                 proj_bias: bool = True,
+                 rope_rotation: str = 'half'):
         super().__init__()
         if qkv_bias not in (True, False, 'qv'):
             raise ValueError(
@@ -42,7 +49,8 @@ class Attention(nn.Module):
             self.v_bias = nn.Parameter(torch.zeros(embed_dims))
         else:
             self.q_bias = self.v_bias = None
-        self.proj = nn.Linear(embed_dims, embed_dims)
+        self.proj = nn.Linear(embed_dims, embed_dims, bias=proj_bias)
+        self.rope_rotation = rope_rotation
         self.rel_pos_bias = rel_pos_bias
         self.rel_pos = decomposed_rel_pos
 
@@ -55,12 +63,14 @@ class Attention(nn.Module):
     def forward(self,
                 x: torch.Tensor,
                 grid_hw,
-                shared_bias: Optional[torch.Tensor] = None) -> torch.Tensor:
+                shared_bias: Optional[torch.Tensor] = None,
+                rope: Optional[Tuple[torch.Tensor, torch.Tensor]] = None) -> torch.Tensor:
         """
         Args:
             x: [B, N, C] tokens of B images (or windows) of ``grid_hw`` tokens.
             grid_hw: (H, W) with H * W == N, used by a per-block bias.
             shared_bias: [num_heads, N, N] bias shared across blocks, or None.
+            rope: (sin, cos) tables, [N, D] or [nW, N, D], rotating q and k.
 
         Returns:
             [B, N, C].
@@ -76,6 +86,9 @@ class Attention(nn.Module):
             bias = self.rel_pos(q, grid_hw)
         if bias is not None:
             bias = bias.to(q.dtype)
+        if rope is not None:
+            q = apply_rope(q, *rope, self.rope_rotation)
+            k = apply_rope(k, *rope, self.rope_rotation)
         x = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
         x = x.transpose(1, 2).reshape(B, N, C)
         return self.proj(x)
