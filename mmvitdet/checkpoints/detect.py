@@ -4,16 +4,19 @@ from typing import Mapping, Tuple
 
 import torch
 
-from . import (beit, dino, dinov2, hf_clip, hf_vit, mae, mmpretrain,
-               mmvitdet, mocov3, openai_clip, sam, timm_deit)
+from . import (aimv2, beit, dino, dinov2, dinov3, eva02, hf_aimv2, hf_clip, hf_dinov3, hf_vit, mae,
+               mmpretrain, mmvitdet, mocov3, openai_clip, pe_core, sam, timm_deit)
 from .errors import CheckpointError
 
 # Checked in this order: the more specific layouts first (a MAE, BEiT, DINOv2
 # or iBOT file also satisfies the timm test; DINOv2's [1, C] mask_token comes
-# before MAE's decoder/mask-token test).
+# before MAE's decoder/mask-token test; DINOv3's storage tokens and [1, C] mask
+# token before DINOv2; PE-Core's attention pool before OpenAI CLIP; EVA-02's
+# q/k/v projections before timm).
 FORMATS = OrderedDict(
-    (m.NAME, m) for m in (mmvitdet, sam, mocov3, mmpretrain, beit, dinov2, mae,
-                          dino, openai_clip, hf_vit, hf_clip, timm_deit))
+    (m.NAME, m) for m in (mmvitdet, sam, mocov3, mmpretrain, beit, dinov3, dinov2, eva02, mae,
+                          dino, pe_core, openai_clip, aimv2, hf_dinov3, hf_aimv2, hf_vit, hf_clip,
+                          timm_deit))
 # 'teacher': DINO / iBOT training checkpoints hold {'student', 'teacher', ...}.
 CONTAINER_KEYS = ('model', 'state_dict', 'module', 'teacher')
 

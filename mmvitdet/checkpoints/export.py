@@ -25,6 +25,7 @@ from .report import LoadReport
 from .standardize import _block_ids, rel_targets, standardize
 
 FORMAT_VERSION = 1
+RELEASE_FACTS = ('rope', 'norm_type', 'norm_eps', 'release', 'num_heads')
 
 
 def _plain(obj):
@@ -55,8 +56,9 @@ def _from_folder_config(ckpt: ConvertedCheckpoint) -> dict:
     """norm_eps and act_cfg a model folder's config states."""
     vision = vision_config(ckpt.meta.get('hf_config') or {})
     cfg = {}
-    if vision.get('layer_norm_eps') is not None:
-        cfg['norm_eps'] = float(vision['layer_norm_eps'])
+    eps = vision.get('rms_norm_eps', vision.get('layer_norm_eps'))
+    if eps is not None:
+        cfg['norm_eps'] = float(eps)
     if vision.get('hidden_act') in HF_ACTS:
         cfg['act_cfg'] = dict(HF_ACTS[vision['hidden_act']])
     return cfg
@@ -82,9 +84,12 @@ def vit_cfg_for(ckpt: ConvertedCheckpoint, arch: str = 'auto',
                      if s['embed_dims'] == width and s['num_layers'] == depth
                      and heads in (None, s['num_heads'])), None)
         fc1 = w.get('blocks.0.mlp.fc1.weight')
-        if arch is None and heads is not None and fc1 is not None:
-            arch = dict(embed_dims=int(width), num_layers=depth,
-                        num_heads=heads, mlp_ratio=fc1.shape[0] / width)
+        swiglu = w.get('blocks.0.mlp.w1.weight')
+        if arch is not None and fc1 is not None and fc1.shape[0] != width * ARCH_SETTINGS[arch]['mlp_ratio']:
+            arch = None
+        if (arch is None or swiglu is not None) and heads is not None and (fc1 is not None or swiglu is not None):
+            arch = dict(embed_dims=int(width), num_layers=depth, num_heads=heads,
+                        feedforward_channels=int((fc1 if swiglu is None else swiglu).shape[0]))
         if arch is None:
             raise CheckpointError(
                 f'{ckpt.path}: width {width} and depth {depth} match none of '
@@ -104,9 +109,25 @@ def vit_cfg_for(ckpt: ConvertedCheckpoint, arch: str = 'auto',
     side = math.isqrt(pos.shape[1]) if pos is not None else 0
     if side and side * side == pos.shape[1]:
         cfg['pretrain_img_size'] = side * patch
+    cfg.update(_block_options(ckpt))
     cfg.update(_decomposed_layout(w, patch))
     cfg.update(_from_folder_config(ckpt))
     cfg.update(overrides)
+    return cfg
+
+
+def _block_options(ckpt: ConvertedCheckpoint) -> dict:
+    """FFN, norms, biases and RoPE as the weights and the release show them (block_checks.py)."""
+    w = ckpt.weights
+    swiglu = 'blocks.0.mlp.w1.weight' in w
+    first = 'blocks.0.mlp.w1.' if swiglu else 'blocks.0.mlp.fc1.'
+    norm_type = ckpt.meta.get('norm_type') or ('layer_norm' if 'blocks.0.norm1.bias' in w else 'rms_norm')
+    cfg = dict(ffn_type='swiglu' if swiglu else 'mlp', ffn_bias=first + 'bias' in w,
+               ffn_sub_norm='blocks.0.mlp.norm.weight' in w, proj_bias='blocks.0.attn.proj.bias' in w,
+               norm_type=norm_type, patch_norm='patch_norm.weight' in w,
+               use_abs_pos_embed='pos_embed' in w, rope=ckpt.meta.get('rope'))
+    if ckpt.meta.get('norm_eps') is not None:
+        cfg['norm_eps'] = float(ckpt.meta['norm_eps'])
     return cfg
 
 
@@ -167,7 +188,9 @@ def export_mmvitdet(src: str,
                 source_format=ckpt.format, vit=_plain(cfg),
                 pretrain_grid=list(model.pretrain_grid_size),
                 rel_grids=rel_grids, rel_pos_resize=rel_pos_resize,
-                new_at_load=sorted(new_keys), report=report.to_dict())
+                new_at_load=sorted(new_keys), report=report.to_dict(),
+                # the release's facts the weights cannot show, checked again when the file is loaded
+                **{k: _plain(ckpt.meta[k]) for k in RELEASE_FACTS if k in ckpt.meta})
     out = {'state_dict': {k: v.contiguous() for k, v in state.items()
                           if k not in new_keys},
            'meta': {'mmvitdet': meta}}

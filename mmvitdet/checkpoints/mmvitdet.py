@@ -18,7 +18,8 @@ SHARED_TABLES = {f'rel_pos_bias_window.{TABLE}': 'window',
                  f'rel_pos_bias_global.{TABLE}': 'global'}
 BLOCK_PARTS = ('norm1.', 'norm2.', 'attn.qkv.', 'attn.q_bias', 'attn.v_bias',
                'attn.proj.', 'mlp.fc1.', 'mlp.fc2.', 'gamma_1', 'gamma_2',
-               'attn.rel_pos.rel_pos_h', 'attn.rel_pos.rel_pos_w')
+               'attn.rel_pos.rel_pos_h', 'attn.rel_pos.rel_pos_w',
+               'mlp.w1.', 'mlp.w2.', 'mlp.w3.', 'mlp.norm.')
 # Keys that only timm-like classifiers have: the ViT has no token or head.
 FOREIGN = ('cls_token', 'reg_token', 'register_tokens', 'mask_token',
            'norm.weight', 'fc_norm.weight', 'head.weight')
@@ -45,8 +46,8 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
             continue
         key = src[len(prefix):]
         blk = block_key(key)
-        if key == 'pos_embed' or key.startswith(('patch_embed.proj.',
-                                                 'norm_pre.')):
+        if key in ('pos_embed', 'rope.periods') or key.startswith(
+                ('patch_embed.proj.', 'norm_pre.', 'patch_norm.')):
             ckpt.add(key, value, src)
         elif key in SHARED_TABLES:
             ckpt.add_rel(SHARED_TABLES[key], value, src, tuple(value.shape))

@@ -31,6 +31,8 @@ HF_DEFAULTS = {
     'siglip_vision_model': dict(hidden_act='gelu_pytorch_tanh',
                                 layer_norm_eps=1e-6),
     'sam_vision_model': dict(hidden_act='gelu', layer_norm_eps=1e-6),
+    'dinov3_vit': dict(hidden_act='gelu', layer_norm_eps=1e-5, rope_theta=100.),
+    'aimv2_vision_model': dict(hidden_act='silu', rms_norm_eps=1e-5),
 }
 
 
@@ -130,17 +132,24 @@ def check_config_file(ckpt: ConvertedCheckpoint, model: nn.Module) -> List[str]:
         _check_heads(ckpt, model, heads, 'the folder config '
                      f'num_attention_heads={heads}')
         checked.append(f'num_attention_heads={heads}')
-    eps = vision.get('layer_norm_eps')
+    eps_key = 'rms_norm_eps' if 'rms_norm_eps' in vision else 'layer_norm_eps'
+    eps = vision.get(eps_key)
     model_eps = model.blocks[0].norm1.eps
     if eps is not None:
         if abs(float(eps) - model_eps) > 1e-3 * float(eps):
             raise CheckpointError(
-                f'{ckpt.path}: the folder config has layer_norm_eps={eps} '
+                f'{ckpt.path}: the folder config has {eps_key}={eps} '
                 f'but the backbone has norm_eps={model_eps:g}: set '
                 f'norm_eps={eps} in the backbone config.')
-        checked.append(f'layer_norm_eps={eps}')
+        checked.append(f'{eps_key}={eps}')
     act = vision.get('hidden_act')
-    if act is not None:
+    if act is not None and model.ffn_type == 'swiglu':
+        if act != 'silu':
+            raise CheckpointError(
+                f'{ckpt.path}: the folder config has hidden_act={act!r} but the backbone has '
+                "ffn_type='swiglu' (SiLU-gated): set ffn_type='mlp' and act_cfg for that activation.")
+        checked.append('hidden_act=silu (SwiGLU)')
+    elif act is not None:
         if act not in HF_ACTS:
             raise CheckpointError(
                 f'{ckpt.path}: the folder config has hidden_act={act!r}, '

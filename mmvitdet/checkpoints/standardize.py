@@ -32,6 +32,7 @@ from mmpretrain.models.utils import resize_pos_embed
 from .converted import REL_SHARED, ConvertedCheckpoint, RelTable
 from .errors import CheckpointError
 from .file_formats import READER_NOTES
+from .block_checks import check_blocks
 from .option_checks import check_options
 from .patch_embed_resize import resize_checkpoint_patch_embed
 from .rel_pos_resize import resize_rel_pos_table
@@ -101,8 +102,8 @@ def check_architecture(ckpt: ConvertedCheckpoint, model: nn.Module) -> None:
             f'{_arch_name(width)} with another depth? Match the backbone arch '
             'to the checkpoint.')
     fc1 = w.get('blocks.0.mlp.fc1.weight')
-    hidden = model.blocks[0].mlp.fc1.out_features
-    if fc1 is not None and fc1.shape[0] != hidden:
+    hidden = model.blocks[0].mlp.hidden_dims
+    if fc1 is not None and model.ffn_type == 'mlp' and fc1.shape[0] != hidden:
         raise CheckpointError(
             f'{path}: checkpoint MLP width is {fc1.shape[0]} '
             f'({_src(ckpt, "blocks.0.mlp.fc1.weight")}) but the model has '
@@ -320,6 +321,16 @@ def _decomposed_tables(ckpt, model, target, state, report) -> None:
                                    f'{value.shape[0]} -> {length} offsets, linear (detectron2 get_rel_pos)'))
 
 
+def _rope_periods(ckpt, model, state, report) -> None:
+    """RoPE periods: the file's (DINOv3 stores them), else computed from the config's base (as the release)."""
+    from ..models.layers.rope import rope_periods  # (models import us)
+    if model.rope is None or 'rope.periods' in ckpt.weights:
+        return
+    state['rope.periods'] = rope_periods(model.rope.head_dims, model.rope.base, model.rope.coords)
+    report.new.append(('rope.periods', tuple(state['rope.periods'].shape),
+                       f'RoPE periods computed from base {model.rope.base:g}, as the release computes them'))
+
+
 def standardize(ckpt: ConvertedCheckpoint, model: nn.Module,
                 rel_pos_resize: str = 'geometric',
                 patch_embed_resize: Optional[str] = None
@@ -343,16 +354,19 @@ def standardize(ckpt: ConvertedCheckpoint, model: nn.Module,
     if patch_row is not None:
         report.resized.append(patch_row)
     check_architecture(ckpt, model)
+    block_notes = check_blocks(ckpt, model)
     check_layer_scale(ckpt, model)
     check_qkv_bias(ckpt, model)
     if ckpt.meta.get('reader') in READER_NOTES:
         report.notes.append(READER_NOTES[ckpt.meta['reader']])
+    report.notes.extend(block_notes)
     report.notes.extend(check_options(ckpt, model))
     target = model.state_dict()
     state: Dict[str, torch.Tensor] = {}
     _abs_pos_embed(ckpt, model, target, state, report)
     _rel_pos_tables(ckpt, model, target, state, report, rel_pos_resize)
     _decomposed_tables(ckpt, model, target, state, report)
+    _rope_periods(ckpt, model, state, report)
     unexpected = []
     for key, value in ckpt.weights.items():
         if key == 'pos_embed' or key.endswith(DECOMPOSED_SUFFIXES):
