@@ -12,25 +12,30 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
 
 PAPER_INITS = ('supervised', 'random', 'mocov3', 'beit', 'mae')  # the paper's row order
-# Inits beyond the paper (configs/{dino,dinov2,clip,siglip}/), after the paper's five.
-NEW_INITS = ('dino', 'ibot', 'dinov2', 'clip', 'siglip')
+# Inits beyond the paper (configs/{dino,dinov2,clip,siglip,sam}/ and the 2025-26 releases
+# configs/{dinov3,eva02,pe,aimv2,siglip2}/), after the paper's five.
+NEW_INITS = ('dino', 'ibot', 'dinov2', 'clip', 'siglip', 'sam', 'dinov3', 'eva02', 'pe', 'aimv2', 'siglip2')
 INITS = PAPER_INITS + NEW_INITS
 INIT_LABELS = {'supervised': 'supervised (IN1k)', 'random': 'random', 'mocov3': 'MoCo v3',
                'beit': 'BEiT', 'mae': 'MAE', 'dino': 'DINO', 'ibot': 'iBOT', 'dinov2': 'DINOv2',
-               'clip': 'CLIP', 'siglip': 'SigLIP'}
-SIZES = {768: 'B', 1024: 'L', 1280: 'H', 384: 'S', 192: 'T'}
+               'clip': 'CLIP', 'siglip': 'SigLIP', 'sam': 'SAM', 'dinov3': 'DINOv3', 'eva02': 'EVA-02',
+               'pe': 'PE-Core', 'aimv2': 'AIMv2', 'siglip2': 'SigLIP 2'}
+SIZES = {768: 'B', 1024: 'L', 1280: 'H', 1536: 'H', 384: 'S', 192: 'T'}  # 1536: AIMv2-H
 ARCH_SIZES = {'base': 'B', 'large': 'L', 'huge': 'H', 'b': 'B', 'l': 'L', 'h': 'H'}
 # Checkpoint formats that name their pre-training (mmvitdet.checkpoints.FORMATS). Not these:
 # 'dino' (DINO and iBOT files), 'hf_clip' (CLIP and SigLIP), 'timm' / 'hf_vit' (many inits).
 FORMAT_INITS = {'mae': 'mae', 'mocov3': 'mocov3', 'beit': 'beit', 'dinov2': 'dinov2',
-                'clip': 'clip'}
+                'clip': 'clip', 'sam': 'sam', 'dinov3': 'dinov3', 'hf_dinov3': 'dinov3', 'eva02': 'eva02',
+                'pe_core': 'pe', 'aimv2': 'aimv2', 'hf_aimv2': 'aimv2'}
 # Words in a checkpoint or config file name, searched in this order (longer names first:
 # 'dinov2' before 'dino', 'siglip' before 'clip').
-NAME_INITS = (('mocov3', 'mocov3'), ('moco', 'mocov3'), ('beit', 'beit'), ('dinov2', 'dinov2'),
-              ('dino', 'dino'), ('ibot', 'ibot'), ('siglip', 'siglip'), ('clip', 'clip'),
+NAME_INITS = (('mocov3', 'mocov3'), ('moco', 'mocov3'), ('beit', 'beit'), ('dinov3', 'dinov3'),
+              ('dinov2', 'dinov2'), ('dino', 'dino'), ('ibot', 'ibot'), ('siglip2', 'siglip2'),
+              ('siglip', 'siglip'), ('eva02', 'eva02'), ('pe-core', 'pe'), ('aimv2', 'aimv2'),
+              ('sam_vit', 'sam'), ('clip', 'clip'),
               ('mae', 'mae'), ('supervised', 'supervised'), ('deit', 'supervised'),
               ('random', 'random'), ('scratch', 'random'))
-CONFIG_NAME = re.compile(r'vit-[a-z]+-(' + '|'.join(INITS) + r')[-_]')
+CONFIG_NAME = re.compile(r'vit-[a-z]+(?:-plus)?-(' + '|'.join(INITS) + r')[-_]')
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,10 @@ def describe_variant(model: Dict) -> str:
             parts.append('all-global')
         elif n_global != 4:
             parts.append(f'{n_global}-global')
-    abs_pos = backbone.get('use_abs_pos_embed', True)
+    # RoPE is a release's own position (DINOv3 has no abs embedding): not a departure
+    abs_pos = backbone.get('use_abs_pos_embed', True) or bool(backbone.get('rope'))
+    if (backbone.get('rope') or {}).get('window_coords', 'window') != 'window':
+        parts.append('rope-image-coords')
     rel_pos = backbone.get('use_rel_pos_bias', False)
     if not abs_pos and not rel_pos:
         parts.append('no-pos')
