@@ -24,6 +24,7 @@ model = dict(
         patch_norm=True,
         ffn_type='swiglu',
         ffn_bias=False,
+        ffn_sub_norm=False,
         qkv_bias=False,
         proj_bias=False,
         layer_scale_init_value=None,

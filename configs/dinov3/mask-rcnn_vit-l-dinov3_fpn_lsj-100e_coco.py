@@ -33,6 +33,7 @@ model = dict(
         act_cfg=dict(type='GELU'),
         ffn_type='mlp',
         ffn_bias=True,
+        ffn_sub_norm=False,
         qkv_bias='qv',  # the release masks the key third of its qkv bias
         proj_bias=True,
         layer_scale_init_value=1e-5,

@@ -18,6 +18,9 @@ DROPPED = {'trunk.post_trunk_norm.': 'final norm: the detector taps block output
 BLOCK_RENAMES = {'norm_1.': 'norm1.', 'norm_2.': 'norm2.', 'attn.qkv.': 'attn.qkv.', 'attn.proj.': 'attn.proj.',
                  'mlp.fc1.': 'mlp.w1.', 'mlp.fc3.': 'mlp.w2.', 'mlp.fc2.': 'mlp.w3.'}
 
+# heads of every released width: the weights cannot show them
+HEADS_BY_WIDTH = {1024: 8, 1536: 12, 2048: 16, 3072: 24}
+
 
 def matches(state: Mapping) -> bool:
     return 'preprocessor.patchifier.proj.weight' in state
@@ -43,5 +46,6 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
     ckpt.meta['release'] = 'AIMv2'
     ckpt.meta['norm_eps'] = 1e-5
     width = int(ckpt.weights['patch_embed.proj.weight'].shape[0])
-    ckpt.meta['num_heads'] = (width // 128, 'AIMv2 uses 128-wide heads')
+    if width in HEADS_BY_WIDTH:
+        ckpt.meta['num_heads'] = (HEADS_BY_WIDTH[width], f'the AIMv2 release of width {width} (128-wide heads)')
     return ckpt

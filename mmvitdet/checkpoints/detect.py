@@ -12,9 +12,9 @@ from .errors import CheckpointError
 # or iBOT file also satisfies the timm test; DINOv2's [1, C] mask_token comes
 # before MAE's decoder/mask-token test; DINOv3's storage tokens and [1, C] mask
 # token before DINOv2; PE-Core's attention pool before OpenAI CLIP; EVA-02's
-# q/k/v projections before timm).
+# q/k/v projections and q/v biases before BEiT and timm).
 FORMATS = OrderedDict(
-    (m.NAME, m) for m in (mmvitdet, sam, mocov3, mmpretrain, beit, dinov3, dinov2, eva02, mae,
+    (m.NAME, m) for m in (mmvitdet, sam, mocov3, mmpretrain, eva02, beit, dinov3, dinov2, mae,
                           dino, pe_core, openai_clip, aimv2, hf_dinov3, hf_aimv2, hf_vit, hf_clip,
                           timm_deit))
 # 'teacher': DINO / iBOT training checkpoints hold {'student', 'teacher', ...}.

@@ -26,6 +26,9 @@ BLOCK_RENAMES = {'ls1.gamma': 'gamma_1', 'ls2.gamma': 'gamma_2', 'norm1.': 'norm
                  'attn.qkv.weight': 'attn.qkv.weight', 'attn.proj.': 'attn.proj.', 'mlp.fc1.': 'mlp.fc1.',
                  'mlp.fc2.': 'mlp.fc2.', 'mlp.w1.': 'mlp.w1.', 'mlp.w2.': 'mlp.w2.', 'mlp.w3.': 'mlp.w3.'}
 
+# heads of every released width: the weights cannot show them
+HEADS_BY_WIDTH = {384: 6, 768: 12, 1024: 16, 1280: 20, 4096: 32}
+
 
 def matches(state: Mapping) -> bool:
     return 'patch_embed.proj.weight' in state and ('storage_tokens' in state or 'rope_embed.periods' in state)
@@ -71,5 +74,6 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
     ckpt.meta['release'] = 'DINOv3'
     ckpt.meta['norm_eps'] = 1e-5
     width = int(ckpt.weights['patch_embed.proj.weight'].shape[0])
-    ckpt.meta['num_heads'] = (width // 64, 'DINOv3 uses 64-wide heads')
+    if width in HEADS_BY_WIDTH:
+        ckpt.meta['num_heads'] = (HEADS_BY_WIDTH[width], f'the DINOv3 release of width {width} (64-wide heads; ViT-7B: 128)')
     return ckpt

@@ -35,6 +35,9 @@ BLOCK_RENAMES = {'norm1.': 'norm1.', 'norm2.': 'norm2.', 'attn.q_bias': 'attn.q_
 QKV = ('attn.q_proj', 'attn.k_proj', 'attn.v_proj')
 _ROPE = re.compile(r'(blocks\.\d+\.attn\.)?rope\.')
 
+# heads of every released width: the weights cannot show them
+HEADS_BY_WIDTH = {192: 3, 384: 6, 768: 12, 1024: 16}
+
 
 def matches(state: Mapping) -> bool:
     return 'patch_embed.proj.weight' in state and 'blocks.0.attn.q_proj.weight' in state and any(
@@ -70,5 +73,6 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
     ckpt.meta['release'] = 'EVA-02'
     ckpt.meta['norm_eps'] = 1e-6
     width = int(ckpt.weights['patch_embed.proj.weight'].shape[0])
-    ckpt.meta['num_heads'] = (width // 64, 'EVA-02 uses 64-wide heads')
+    if width in HEADS_BY_WIDTH:
+        ckpt.meta['num_heads'] = (HEADS_BY_WIDTH[width], f'the EVA-02 release of width {width} (64-wide heads)')
     return ckpt

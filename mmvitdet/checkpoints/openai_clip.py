@@ -70,8 +70,9 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
             f'{path}: holds only a CLIP text tower (token_embedding, '
             'transformer.resblocks, text_projection) and no image tower '
             '(visual.conv1.weight, visual.transformer.resblocks.*). Use the '
-            'full CLIP checkpoint (e.g. OpenAI ViT-B-16.pt or OpenCLIP '
-            'open_clip_pytorch_model.bin) or its image tower.')
+            'full CLIP checkpoint (e.g. OpenAI ViT-B-16.pt, OpenCLIP '
+            'open_clip_pytorch_model.bin, or PE-Core-B16-224.pt of Perception '
+            'Encoder, which hold both towers) or its image tower.')
     blocks = prefix + 'transformer.resblocks.'
     unknown = []
     for key, value in tensor_items(state):
