@@ -267,3 +267,41 @@ def test_dinov3_periods_that_do_not_fit_the_config(tmp_path, monkeypatch):
     path = save_pth(dinov3_hub_state(ref, periods=ref.rope.periods * 3), tmp_path / 'd.pth')
     msg = _error(build('dinov3', monkeypatch), path)
     assert path in msg and 'rope_embed.periods' in msg and 'rope base' in msg
+
+
+# ------------------------------------------------------------------- transformers' own models as references
+HF_REFERENCE = Path(sys.prefix) / 'hf-reference'
+
+
+def hf_reference_features(kind, folder, inputs, tmp_path):
+    """Per input, block outputs [B, C, h, w] of transformers 4.57's model of ``kind`` (one subprocess)."""
+    import subprocess
+    if not (HF_REFERENCE / 'transformers').is_dir():
+        pytest.skip(f'{HF_REFERENCE} is missing: bash tools/setup.sh installs the transformers 4.57 reference '
+                    '(requirements-hf-reference.txt)')
+    src, dst = tmp_path / 'x.pt', tmp_path / 'hf_out.pt'
+    torch.save(list(inputs), src)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HF_REFERENCE), os.environ.get('PYTHONPATH', '')]))
+    run = subprocess.run([sys.executable, str(REPO / 'tests' / 'hf_reference_2025.py'), kind, str(folder),
+                          str(src), str(dst)], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip().endswith('4.57.3')
+    patch = 16 if kind == 'dinov3' else 14
+    return [[t.transpose(1, 2).reshape(x.shape[0], -1, x.shape[-2] // patch, x.shape[-1] // patch) for t in outs]
+            for x, outs in zip(inputs, torch.load(dst))]
+
+
+@pytest.mark.parametrize('gated', [False, True], ids=['mlp', 'swiglu'])
+def test_hf_dinov3_folder_reproduces_transformers(gated, tmp_path, monkeypatch):
+    ref = dinov3_reference(swiglu=gated)
+    folder = save_folder(hf_dinov3_state(ref), dinov3_hf_config(gated), tmp_path / 'dinov3')
+    family = 'dinov3_h_plus' if gated else 'dinov3'
+    expected = hf_reference_features('dinov3', folder, [_x(224), _x(448)], tmp_path)
+    for size, features in zip((224, 448), expected):
+        assert_features(features, build(family, monkeypatch, folder, img=size), _x(size), atol=2e-4)
+
+
+def test_hf_aimv2_folder_reproduces_transformers(tmp_path, monkeypatch):
+    folder = save_folder(hf_aimv2_state(aimv2_reference()), aimv2_hf_config(), tmp_path / 'aimv2')
+    ours = build('aimv2', monkeypatch, folder, patch=14, ffn=176, heads=AIMV2_HEADS)
+    assert_features(hf_reference_features('aimv2', folder, [_x()], tmp_path)[0], ours, _x())

@@ -224,6 +224,12 @@ say "installing mmengine, mmdet, mmpretrain, requirements.txt and mmvitdet (edit
 pip_install mmengine==0.10.7 mmdet==3.3.0 mmpretrain==1.2.0 -r requirements.txt
 # Test-only references (timm, transformers) for the checkpoint-layout tests; see the pins explained there.
 pip_install -r requirements-test.txt
+# DINOv3ViTModel / Aimv2VisionModel references in a folder of their own (requirements-hf-reference.txt says why).
+HF_REFERENCE="$VENV/hf-reference"
+if ! "$PY" -c "import sys; sys.path.insert(0, '$HF_REFERENCE'); import transformers as t; assert t.__version__ == '4.57.3'" 2>/dev/null; then
+    say "installing the transformers 4.57 reference models into $HF_REFERENCE (test-only)"
+    pip_install --no-deps --upgrade --target "$HF_REFERENCE" -r requirements-hf-reference.txt
+fi
 pip_install --no-build-isolation --no-deps -e .
 
 # ---------------------------------------------------------------- verify
