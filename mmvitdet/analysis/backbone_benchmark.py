@@ -25,6 +25,13 @@ VARIANTS = {
     'ours-hybrid-rel-shared': ('ours', dict(use_rel_pos_bias='shared')),
     'ours-hybrid-rel-per-block': ('ours', dict(use_rel_pos_bias='per_block')),
     'ours-hybrid-rel-decomposed': ('ours', dict(use_rel_pos_bias='decomposed')),
+    # the paper's layout (shared relative tables) with a 2-D RoPE on q and k in every block: DINOv3's
+    # half rotation, EVA-02's interleaved pairs, and window blocks at whole-image coordinates (per-window tables)
+    'ours-hybrid-rel-shared-rope-half': ('ours', dict(use_rel_pos_bias='shared', rope=dict(base=100))),
+    'ours-hybrid-rel-shared-rope-interleaved': ('ours', dict(use_rel_pos_bias='shared', rope=dict(
+        base=10000, coords='index', rotation='interleaved'))),
+    'ours-hybrid-rel-shared-rope-image-coords': ('ours', dict(use_rel_pos_bias='shared', rope=dict(
+        base=100, window_coords='image'))),
 }
 
 

@@ -1,7 +1,8 @@
 """Official ViT checkpoints converted at load time with the paper's position
 standardization: timm/DeiT (and timm hub files), MAE, MoCo v3, BEiT, DINO,
-iBOT, DINOv2, CLIP (OpenAI / OpenCLIP), Hugging Face ViT / ViTMAE / DINOv2 /
-CLIP / SigLIP, mmpretrain, mmvitdet; read from .pth/.pt/.bin, .safetensors,
+iBOT, DINOv2, CLIP (OpenAI / OpenCLIP), SAM, DINOv3, EVA-02, PE-Core, AIMv2,
+Hugging Face ViT / ViTMAE / DINOv2 / CLIP / SigLIP / DINOv3 / AIMv2,
+mmpretrain, mmvitdet; read from .pth/.pt/.bin, .safetensors,
 TorchScript archives, model folders or URLs (file_formats.py)."""
 from .converted import ConvertedCheckpoint, RelTable
 from .detect import FORMATS, detect_format, unwrap_state_dict

@@ -324,7 +324,8 @@ class ViT(BaseModule):
         """Load ``init_cfg=dict(type='Pretrained', checkpoint=...)`` strictly.
 
         Any official layout (timm/DeiT, MAE, MoCo v3, BEiT, DINO, iBOT,
-        DINOv2, CLIP, Hugging Face ViT/DINOv2/CLIP/SigLIP, mmpretrain,
+        DINOv2, CLIP, SAM, DINOv3, EVA-02, PE-Core, AIMv2, Hugging Face
+        ViT/DINOv2/CLIP/SigLIP/DINOv3/AIMv2, mmpretrain,
         mmvitdet; .pth, .safetensors or a model folder) is converted at load with the paper's position
         standardization and a load report in the log; optional keys
         ``format``, ``rel_pos_resize``, ``discard``, ``patch_embed_resize``
