@@ -182,3 +182,31 @@ def test_one_training_iteration_at_reduced_size(rel, monkeypatch, tmp_path):
     assert not torch.equal(before, first.attn.qkv.weight)
     assert (model.backbone.rope is None) == (bb.rope is None)
     assert type(first.mlp).__name__ == ('SwiGLU' if swiglu else 'Mlp')
+
+
+@pytest.mark.parametrize('rel', ['aimv2/mask-rcnn_vit-l-aimv2_fpn_lsj-100e_coco.py',
+                                 'dinov3/mask-rcnn_vit-b-dinov3_fpn_lsj-100e_coco.py'])
+def test_no_weight_decay_on_norms_biases_and_positions(rel, monkeypatch):
+    """Paper: no decay on norms (AIMv2's RMSNorms too, which mmengine's norm_decay_mult does not know), biases
+    (q/v too) and position tables; decay on weights."""
+    from mmengine.optim import build_optim_wrapper
+    cfg = load(rel, monkeypatch)
+    cfg.model.backbone.update(arch=dict(embed_dims=64, num_layers=4, num_heads=2, feedforward_channels=96),
+                              init_cfg=None, global_attn_indices=(1, 3), out_indices=(0, 1, 2, 3))
+    cfg.model.neck[0].in_channels = 64
+    cfg.model.neck[1].in_channels = [64] * 4
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(cfg.model)
+    ow = dict(cfg.optim_wrapper, type='OptimWrapper')
+    ow.pop('loss_scale', None)
+    groups = build_optim_wrapper(model, ow).optimizer.param_groups
+    names = {id(p): n for n, p in model.named_parameters()}
+    decay = {names[id(p)]: g['weight_decay'] for g in groups for p in g['params']}
+    zero = ['backbone.blocks.0.norm1.weight', 'backbone.blocks.3.norm2.weight',
+            'backbone.rel_pos_bias_window.relative_position_bias_table']
+    zero += ['backbone.patch_norm.weight', 'backbone.pos_embed'] if 'aimv2' in rel else \
+        ['backbone.blocks.0.attn.q_bias', 'backbone.blocks.0.attn.v_bias', 'backbone.blocks.0.mlp.fc1.bias']
+    for name in zero:
+        assert decay[name] == 0, name
+    for name in ('backbone.blocks.0.attn.qkv.weight', 'backbone.patch_embed.proj.weight'):
+        assert decay[name] == 0.1, name

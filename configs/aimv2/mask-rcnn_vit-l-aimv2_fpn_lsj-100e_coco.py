@@ -63,4 +63,11 @@ model = dict(
 optim_wrapper = dict(
     optimizer=dict(
         lr=1.6e-4,  # paper protocol: grid centre lr 1.6e-4 (not tuned)
-        weight_decay=0.1))  # paper protocol: grid centre wd 0.1 (not tuned)
+        weight_decay=0.1),  # paper protocol: grid centre wd 0.1 (not tuned)
+    # paper: no weight decay on norms. mmengine's norm_decay_mult knows LayerNorm / BN / GN but not
+    # RMSNorm, so AIMv2's norms are named here (merged into the base schedule's custom_keys).
+    paramwise_cfg=dict(custom_keys={
+        'norm1': dict(decay_mult=0.),
+        'norm2': dict(decay_mult=0.),
+        'patch_norm': dict(decay_mult=0.),
+    }))

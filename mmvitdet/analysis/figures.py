@@ -21,7 +21,9 @@ COLORS = {'supervised': '#7f7f7f', 'random': '#1f77b4', 'mocov3': '#2ca02c', 'be
           'mae': '#d62728',
           # beyond the paper
           'dino': '#8c564b', 'ibot': '#e377c2', 'dinov2': '#9467bd', 'clip': '#17becf',
-          'siglip': '#bcbd22'}
+          'siglip': '#bcbd22', 'sam': '#393b79',
+          # the 2025-26 releases (matplotlib's tab20b: darker, distinct from the above)
+          'dinov3': '#5254a3', 'eva02': '#637939', 'pe': '#8c6d31', 'aimv2': '#843c39', 'siglip2': '#7b4173'}
 OTHER_COLOR = '#000000'  # an init without its own colour
 STYLE = {'font.size': 7, 'axes.labelsize': 7, 'legend.fontsize': 6, 'xtick.labelsize': 6,
          'ytick.labelsize': 6, 'lines.linewidth': 1.2, 'lines.markersize': 3.5}
