@@ -21,7 +21,9 @@ ABLATIONS = sorted(glob.glob(osp.join(REPO, 'configs/ablations/*/*.py')))
 # The paper's ablations (MAE / BEiT ViT-B) and the patch-14 one beyond it (DINOv2 ViT-B).
 PATCH14 = osp.join(REPO, 'configs/ablations/patch14/mask-rcnn_vit-b-dinov2-native-p14_fpn_lsj-100e_coco.py')
 DINOV2_B = osp.join(REPO, 'configs/dinov2/mask-rcnn_vit-b-dinov2_fpn_lsj-100e_coco.py')
-PAPER_ABLATIONS = [p for p in ABLATIONS if p != PATCH14]
+# The RoPE window-coordinate ablations of the 2025-26 releases, beyond the paper too.
+ROPE_ABLATIONS = [p for p in ABLATIONS if 'rope-image-coords' in p]
+PAPER_ABLATIONS = [p for p in ABLATIONS if p != PATCH14 and p not in ROPE_ABLATIONS]
 
 
 def test_rewrite_input_size_moves_backbone_pipelines_and_padding():
@@ -146,6 +148,19 @@ def test_ablation_configs_differ_from_their_base_only_as_named():
     cp = Config.fromfile(ABLATIONS[[osp.basename(p) for p in ABLATIONS].index(
         'mask-rcnn_vit-b-mae-global-cp_fpn_lsj-100e_coco.py')])
     assert cp.model.backbone.with_cp and cp.model.backbone.window_size == 0
+
+
+@pytest.mark.parametrize('path', ROPE_ABLATIONS, ids=osp.basename)
+def test_rope_ablations_differ_from_their_release_config_only_in_window_coordinates(path):
+    init = osp.basename(path).split('-')[3]  # mask-rcnn_vit-b-<init>-...: the config folder's name
+    base_path = osp.join(REPO, 'configs', init, osp.basename(path).replace('-rope-image-coords', ''))
+    ablation, base = Config.fromfile(path), Config.fromfile(base_path)
+    assert ablation.model.backbone.rope == dict(base.model.backbone.rope, window_coords='image')
+    ablation.model.backbone.rope.window_coords = 'window'
+    assert ablation.to_dict()['model'] == base.to_dict()['model']
+    ident, base_ident = identify_run(ablation.to_dict(), path), identify_run(base.to_dict(), base_path)
+    assert identify_run(Config.fromfile(path).to_dict(), path).variant == 'rope-image-coords'
+    assert ident.init == base_ident.init == init and base_ident.variant == ''
 
 
 def test_patch14_ablation_differs_from_the_dinov2_config_only_in_patch_size():

@@ -9,8 +9,8 @@ from ..engine.checkpoint_loading import CheckpointNotFoundError
 from .errors import CheckpointError
 
 CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
-# size may carry '-plus' (DINOv3 ViT-H+), init a '-core' style suffix (PE-Core)
-NAME_PATTERN = re.compile(r'_vit-(?P<size>[a-z]+(?:-plus)?)-(?P<init>[a-z0-9]+(?:-[a-z0-9]+)?)_')
+# size may carry '-plus' (DINOv3 ViT-H+), init '-core' (PE-Core); ablation suffixes ('mae-absonly') stay out
+NAME_PATTERN = re.compile(r'_vit-(?P<size>[a-z]+(?:-plus)?)-(?P<init>[a-z0-9]+(?:-core)?)_')
 
 
 class PretrainedFileNotFoundError(CheckpointError, CheckpointNotFoundError):

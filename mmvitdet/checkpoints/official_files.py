@@ -19,8 +19,8 @@ from ..models.backbones.vit import ARCH_SETTINGS
 from .errors import CheckpointError
 from .load import read_checkpoint
 
-# size may carry '-plus' (DINOv3 ViT-H+), init a '-core' style suffix (PE-Core)
-NAME_PATTERN = re.compile(r'_vit-(?P<size>[a-z]+(?:-plus)?)-(?P<init>[a-z0-9]+(?:-[a-z0-9]+)?)_')
+# size may carry '-plus' (DINOv3 ViT-H+), init '-core' (PE-Core); ablation suffixes ('mae-absonly') stay out
+NAME_PATTERN = re.compile(r'_vit-(?P<size>[a-z]+(?:-plus)?)-(?P<init>[a-z0-9]+(?:-core)?)_')
 URL_PATTERN = re.compile(r'https?://[^\s)]+')
 
 
