@@ -35,6 +35,11 @@ def expected_grids():
         out[f'{init}_vit-b_stage1.py'] = (f'{init}_vit-b', STAGE1_LR, STAGE1_WD, ['0.0'], 25)
         if init != 'dino':  # DINO has no public ViT-L
             out[f'{init}_vit-l_stage2.py'] = (f'{init}_vit-l', ['1.6e-04'], ['0.1'], ['0.1', '0.2', '0.3', '0.4'], 50)
+    # The 2025-26 releases likewise; AIMv2 has no ViT-B, so its stage 1 runs on ViT-L.
+    for init in ('dinov3', 'eva02', 'pe', 'siglip2'):
+        out[f'{init}_vit-b_stage1.py'] = (f'{init}_vit-b', STAGE1_LR, STAGE1_WD, ['0.0'], 25)
+        out[f'{init}_vit-l_stage2.py'] = (f'{init}_vit-l', ['1.6e-04'], ['0.1'], ['0.1', '0.2', '0.3', '0.4'], 50)
+    out['aimv2_vit-l_stage1.py'] = ('aimv2_vit-l', STAGE1_LR, STAGE1_WD, ['0.0'], 25)
     return out
 
 

@@ -87,9 +87,11 @@ def vit_cfg_for(ckpt: ConvertedCheckpoint, arch: str = 'auto',
         swiglu = w.get('blocks.0.mlp.w1.weight')
         if arch is not None and fc1 is not None and fc1.shape[0] != width * ARCH_SETTINGS[arch]['mlp_ratio']:
             arch = None
-        if (arch is None or swiglu is not None) and heads is not None and (fc1 is not None or swiglu is not None):
+        if swiglu is not None and heads is not None:  # a SwiGLU width is no ratio of the width
             arch = dict(embed_dims=int(width), num_layers=depth, num_heads=heads,
-                        feedforward_channels=int((fc1 if swiglu is None else swiglu).shape[0]))
+                        feedforward_channels=int(swiglu.shape[0]))
+        elif arch is None and heads is not None and fc1 is not None:
+            arch = dict(embed_dims=int(width), num_layers=depth, num_heads=heads, mlp_ratio=fc1.shape[0] / width)
         if arch is None:
             raise CheckpointError(
                 f'{ckpt.path}: width {width} and depth {depth} match none of '
