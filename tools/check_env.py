@@ -63,6 +63,22 @@ def _installed(name):
         return False
 
 
+def hf_reference_problems(Requirement):
+    """requirements-hf-reference.txt in <venv>/hf-reference (test-only; not importable from the venv itself)."""
+    folder = os.path.join(sys.prefix, 'hf-reference')
+    have = {d.metadata['Name'].lower(): d.version for d in md.distributions(path=[folder])}
+    problems = []
+    with open(os.path.join(REPO, 'requirements-hf-reference.txt')) as f:
+        for line in (line.split('#', 1)[0].strip() for line in f):
+            if not line:
+                continue
+            req = Requirement(line)
+            version = have.get(req.name.lower())
+            if version is None or not req.specifier.contains(version, prereleases=True):
+                problems.append(f'{req} in {folder} ({"have " + version if version else "not installed"})')
+    return problems
+
+
 def check_stack():
     """The pinned OpenMMLab stack, requirements(-test).txt and the editable mmvitdet of THIS checkout."""
     try:
@@ -83,6 +99,7 @@ def check_stack():
             continue
         if not req.specifier.contains(have, prereleases=True):
             problems.append(f'{req} (have {have})')
+    problems += hf_reference_problems(Requirement)
     if problems:
         return 'requirements not met: ' + '; '.join(problems)
     try:
@@ -94,7 +111,8 @@ def check_stack():
     where = os.path.realpath(os.path.dirname(mmvitdet.__file__))
     if not where.startswith(os.path.realpath(REPO) + os.sep):
         return f'mmvitdet is imported from {where}, not from this checkout {REPO}'
-    print('mmengine, mmdet, mmpretrain, mmvitdet (editable), requirements.txt and requirements-test.txt: ok')
+    print('mmengine, mmdet, mmpretrain, mmvitdet (editable), requirements.txt, requirements-test.txt and '
+          'requirements-hf-reference.txt: ok')
 
 
 CHECKS = dict(torch=check_torch, mmcv=check_mmcv, stack=check_stack)
