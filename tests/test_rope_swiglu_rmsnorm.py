@@ -103,6 +103,10 @@ def test_rms_norm_formula():
     x = torch.randn(4, 16) * 3
     expected = x / torch.sqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * norm.weight
     torch.testing.assert_close(norm(x), expected)
+    # a bf16 input is normalized in float32 and returned in bf16
+    xb = x.bfloat16().float()
+    in_float32 = xb / torch.sqrt(xb.pow(2).mean(-1, keepdim=True) + 1e-5) * norm.weight
+    torch.testing.assert_close(norm(x.bfloat16()), in_float32.bfloat16(), atol=0, rtol=0)
     assert not hasattr(norm, 'bias') or norm.bias is None
 
 
@@ -181,3 +185,27 @@ def test_the_two_window_rules_differ_and_global_blocks_agree():
     torch.testing.assert_close(glob_a, glob_b)
     assert win_a[0].shape == (16, 8) and win_b[0].shape == (4, 16, 8)  # one table vs one per window
     assert not torch.allclose(win_a[0], win_b[0][1])
+
+
+@pytest.mark.parametrize('device', ['cpu', pytest.param('cuda', marks=[pytest.mark.gpu, pytest.mark.skipif(
+    not torch.cuda.is_available(), reason='needs a CUDA device')])])
+@pytest.mark.parametrize('window_coords', ['window', 'image'])
+def test_rope_swiglu_rmsnorm_train_under_autocast_with_checkpointing(device, window_coords):
+    """bf16 autocast (the configs' AMP on CPU; fp16 on CUDA), activation checkpointing, windows with padding:
+    finite outputs (the residual stream stays float32) and gradients on every parameter; RMSNorm and the
+    rotation keep their input's dtype."""
+    dtype = torch.bfloat16 if device == 'cpu' else torch.float16
+    vit = ViT(arch=dict(embed_dims=32, num_layers=4, num_heads=2, feedforward_channels=48), img_size=96,
+              window_size=4, global_attn_indices=(1, 3), out_indices=(1, 3), ffn_type='swiglu', ffn_bias=False,
+              norm_type='rms_norm', patch_norm=True, proj_bias=False, qkv_bias='qv', use_rel_pos_bias='shared',
+              rope=dict(base=100, window_coords=window_coords), with_cp=True, drop_path_rate=0.1).to(device).train()
+    with torch.autocast(device, dtype=dtype):
+        outs = vit(torch.randn(2, 3, 96, 80, device=device))
+    assert all(o.dtype == torch.float32 and torch.isfinite(o).all() for o in outs)
+    half = torch.randn(4, 32, device=device, dtype=dtype)
+    assert vit.patch_norm(half).dtype == dtype
+    sin, cos = vit.rope((4, 4))
+    assert apply_rope(torch.randn(1, 2, 16, 16, device=device, dtype=dtype), sin, cos, 'half').dtype == dtype
+    sum(o.float().square().mean() for o in outs).backward()
+    missing = [n for n, p in vit.named_parameters() if p.grad is None]
+    assert not missing and vit.rope.periods.grad is None
