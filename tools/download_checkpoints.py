@@ -55,7 +55,8 @@ def main(argv=None) -> int:
     failed, fetched, present = [], [], []
     for entry in chosen:
         dst = osp.join(target, entry.name)
-        source = entry.url or f'not one file: get it by hand from {entry.page or "the header of " + entry.configs[0]}'
+        why = 'no direct URL (a gated or request-only release)' if '.' in entry.name else 'not one file'
+        source = entry.url or f'{why}: get it by hand from {entry.page or "the header of " + entry.configs[0]}'
         if args.list:
             state = 'present' if osp.exists(dst) else ('partial' if osp.exists(dst + '.part') else 'missing')
             print(f'{entry.init:<10} {entry.size:<2} {state:<8} {entry.name}  {source}')

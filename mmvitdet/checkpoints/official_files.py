@@ -51,7 +51,7 @@ def _header_urls(config: str) -> List[str]:
         for line in f:
             if not line.startswith('#'):
                 break
-            urls += [u.rstrip('.,') for u in URL_PATTERN.findall(line)]
+            urls += [u.rstrip('.,;:') for u in URL_PATTERN.findall(line)]
     return urls
 
 
