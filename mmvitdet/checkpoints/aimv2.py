@@ -45,7 +45,5 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
     ckpt.meta['norm_type'] = 'rms_norm'
     ckpt.meta['release'] = 'AIMv2'
     ckpt.meta['norm_eps'] = 1e-5
-    width = int(ckpt.weights['patch_embed.proj.weight'].shape[0])
-    if width in HEADS_BY_WIDTH:
-        ckpt.meta['num_heads'] = (HEADS_BY_WIDTH[width], f'the AIMv2 release of width {width} (128-wide heads)')
+    ckpt.set_heads_by_width(HEADS_BY_WIDTH, 'the AIMv2 release of width {width} (128-wide heads)')
     return ckpt

@@ -14,12 +14,31 @@ import torch.nn as nn
 
 from .converted import ConvertedCheckpoint
 from .errors import CheckpointError
+from .option_checks import eps_differs
 
 ROPE_FACTS = ('base', 'coords', 'offset', 'axis_order', 'rotation')
+FFN_FIRST = {'swiglu': 'blocks.0.mlp.w1.weight', 'mlp': 'blocks.0.mlp.fc1.weight'}
 
 
-def _src(ckpt: ConvertedCheckpoint, key: str) -> str:
-    return ckpt.sources[key][0] if key in ckpt.sources else key
+def file_ffn(ckpt: ConvertedCheckpoint):
+    """('swiglu' | 'mlp', its first projection's key) as the weights show it, or (None, None)."""
+    return next(((kind, key) for kind, key in FFN_FIRST.items() if key in ckpt.weights), (None, None))
+
+
+def file_norm_type(ckpt: ConvertedCheckpoint):
+    """'layer_norm' | 'rms_norm' as the release states it or the weights show it (an RMSNorm has no bias)."""
+    if ckpt.meta.get('norm_type') is not None or 'blocks.0.norm1.weight' not in ckpt.weights:
+        return ckpt.meta.get('norm_type')
+    return 'layer_norm' if 'blocks.0.norm1.bias' in ckpt.weights else 'rms_norm'
+
+
+def release_rope(ckpt: ConvertedCheckpoint):
+    """The RoPE a release was trained with (a folder config's rope_theta wins over the layout's base)."""
+    rope = ckpt.meta.get('rope')
+    if rope is None:
+        return None
+    theta = (ckpt.meta.get('hf_config') or {}).get('rope_theta')
+    return dict(rope, **({} if theta is None else dict(base=float(theta))))
 
 
 def _who(ckpt: ConvertedCheckpoint) -> str:
@@ -29,30 +48,29 @@ def _who(ckpt: ConvertedCheckpoint) -> str:
 
 def check_ffn(ckpt: ConvertedCheckpoint, model: nn.Module) -> None:
     w, blk = ckpt.weights, model.blocks[0].mlp
-    kind = 'swiglu' if 'blocks.0.mlp.w1.weight' in w else 'mlp' if 'blocks.0.mlp.fc1.weight' in w else None
+    kind, first = file_ffn(ckpt)
     if kind is None:
         return
-    first = 'blocks.0.mlp.w1.weight' if kind == 'swiglu' else 'blocks.0.mlp.fc1.weight'
     hidden = int(w[first].shape[0])
     if kind != model.ffn_type:
         what = ('a SwiGLU FFN (w3(silu(w1 x) * w2 x))' if kind == 'swiglu' else 'a GELU-style MLP (fc1, fc2)')
         raise CheckpointError(
-            f'{_who(ckpt)}: has {what} ({_src(ckpt, first)}) but the config has ffn_type={model.ffn_type!r}: set '
+            f'{_who(ckpt)}: has {what} ({ckpt.source_of(first)}) but the config has ffn_type={model.ffn_type!r}: set '
             f"ffn_type={kind!r} and arch feedforward_channels={hidden} in the backbone config.")
     if hidden != blk.hidden_dims:
         raise CheckpointError(
-            f'{_who(ckpt)}: FFN width is {hidden} ({_src(ckpt, first)}) but the model has {blk.hidden_dims}: set '
+            f'{_who(ckpt)}: FFN width is {hidden} ({ckpt.source_of(first)}) but the model has {blk.hidden_dims}: set '
             f'feedforward_channels={hidden} in the backbone arch.')
     bias_key = first[:-len('weight')] + 'bias'
     has_bias, model_bias = bias_key in w, (blk.w1 if kind == 'swiglu' else blk.fc1).bias is not None
     if has_bias != model_bias:
         raise CheckpointError(
-            f'{_who(ckpt)}: its FFN has {"biases (" + _src(ckpt, bias_key) + ")" if has_bias else "no biases"} '
+            f'{_who(ckpt)}: its FFN has {"biases (" + ckpt.source_of(bias_key) + ")" if has_bias else "no biases"} '
             f'but the config has ffn_bias={model_bias}: set ffn_bias={has_bias}.')
     if kind == 'swiglu':
         has_norm, model_norm = 'blocks.0.mlp.norm.weight' in w, blk.norm is not None
         if has_norm != model_norm:
-            what = f'a sub-norm inside its SwiGLU ({_src(ckpt, "blocks.0.mlp.norm.weight")})' if has_norm \
+            what = f'a sub-norm inside its SwiGLU ({ckpt.source_of("blocks.0.mlp.norm.weight")})' if has_norm \
                 else 'no sub-norm inside its SwiGLU'
             raise CheckpointError(f'{_who(ckpt)}: has {what} but the config has ffn_sub_norm={model_norm}: set '
                                   f'ffn_sub_norm={has_norm}.')
@@ -70,23 +88,21 @@ def check_proj_bias(ckpt: ConvertedCheckpoint, model: nn.Module) -> None:
 
 def check_norms(ckpt: ConvertedCheckpoint, model: nn.Module) -> List[str]:
     w = ckpt.weights
-    kind = ckpt.meta.get('norm_type')
-    if kind is None and 'blocks.0.norm1.weight' in w:
-        kind = 'layer_norm' if 'blocks.0.norm1.bias' in w else 'rms_norm'
+    kind = file_norm_type(ckpt)
     if kind is not None and kind != model.norm_type:
         what = 'RMSNorm (weights without bias)' if kind == 'rms_norm' else 'LayerNorm'
         raise CheckpointError(
-            f'{_who(ckpt)}: its norms are {what} ({_src(ckpt, "blocks.0.norm1.weight")}) but the config has '
+            f'{_who(ckpt)}: its norms are {what} ({ckpt.source_of("blocks.0.norm1.weight")}) but the config has '
             f'norm_type={model.norm_type!r}: set norm_type={kind!r}.')
     has, model_has = 'patch_norm.weight' in w, model.patch_norm is not None
     if has != model_has:
-        what = f'a norm after the patch embedding ({_src(ckpt, "patch_norm.weight")})' if has \
+        what = f'a norm after the patch embedding ({ckpt.source_of("patch_norm.weight")})' if has \
             else 'no norm after the patch embedding'
         raise CheckpointError(f'{_who(ckpt)}: has {what} but the config has patch_norm={model_has}: set '
                               f'patch_norm={has}.')
     eps = ckpt.meta.get('norm_eps')
     model_eps = model.blocks[0].norm1.eps
-    if eps is not None and abs(float(eps) - model_eps) > 1e-3 * float(eps):
+    if eps is not None and eps_differs(eps, model_eps):
         raise CheckpointError(f'{_who(ckpt)}: the release uses norm eps {eps:g} but the config has '
                               f'norm_eps={model_eps:g}: set norm_eps={eps:g}.')
     return [f'norms: {kind or model.norm_type}, eps {model_eps:g}']
@@ -97,12 +113,7 @@ def _suggest(rope: dict) -> str:
 
 
 def check_rope(ckpt: ConvertedCheckpoint, model: nn.Module) -> List[str]:
-    release = ckpt.meta.get('rope')
-    if release is not None:
-        release = dict(release)
-        theta = (ckpt.meta.get('hf_config') or {}).get('rope_theta')
-        if theta is not None:
-            release['base'] = float(theta)
+    release = release_rope(ckpt)
     model_rope = model.rope_cfg
     if release is None and model_rope is None:
         return []
@@ -127,7 +138,7 @@ def check_rope(ckpt: ConvertedCheckpoint, model: nn.Module) -> List[str]:
         expected = rope_periods(model.rope.head_dims, model_rope['base'], model_rope['coords'])
         if stored.shape != expected.shape or not torch.allclose(stored.float(), expected, rtol=1e-2):
             raise CheckpointError(
-                f'{_who(ckpt)}: {_src(ckpt, "rope.periods")} {list(stored.shape)} does not match RoPE base '
+                f'{_who(ckpt)}: {ckpt.source_of("rope.periods")} {list(stored.shape)} does not match RoPE base '
                 f'{model_rope["base"]:g} with head width {model.rope.head_dims} (expected {expected[:3].tolist()}...): '
                 'check num_heads and rope base against the release.')
         return [f'RoPE: periods as stored in the file; {_suggest(release)} matches the config']

@@ -76,6 +76,19 @@ class ConvertedCheckpoint:
         shape = tuple(value.shape) if hasattr(value, 'shape') else ()
         self.dropped.append((src_key, shape, reason))
 
+    def source_of(self, key: str) -> str:
+        """The file's name for the ViT key ``key`` (``key`` itself when it has no source)."""
+        return self.sources[key][0] if key in self.sources else key
+
+    def set_heads_by_width(self, heads_by_width: Mapping[int, int], source: str) -> None:
+        """``meta['num_heads']`` from a release's width -> heads table (files cannot show the heads).
+
+        ``source`` says where the count comes from, with ``{width}`` filled in; unknown widths set nothing.
+        """
+        width = int(self.weights['patch_embed.proj.weight'].shape[0])
+        if width in heads_by_width:
+            self.meta['num_heads'] = (heads_by_width[width], source.format(width=width))
+
 
 def tensor_items(state: Mapping) -> Iterable[Tuple[str, torch.Tensor]]:
     """(key, tensor) pairs of a state dict, skipping non-tensor entries."""

@@ -73,7 +73,5 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
     ckpt.meta['rope'] = dict(release_rope.DINOV3)
     ckpt.meta['release'] = 'DINOv3'
     ckpt.meta['norm_eps'] = 1e-5
-    width = int(ckpt.weights['patch_embed.proj.weight'].shape[0])
-    if width in HEADS_BY_WIDTH:
-        ckpt.meta['num_heads'] = (HEADS_BY_WIDTH[width], f'the DINOv3 release of width {width} (64-wide heads; ViT-7B: 128)')
+    ckpt.set_heads_by_width(HEADS_BY_WIDTH, 'the DINOv3 release of width {width} (64-wide heads; ViT-7B: 128)')
     return ckpt

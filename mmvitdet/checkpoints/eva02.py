@@ -72,7 +72,5 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
     ckpt.meta['rope'] = dict(release_rope.EVA02)
     ckpt.meta['release'] = 'EVA-02'
     ckpt.meta['norm_eps'] = 1e-6
-    width = int(ckpt.weights['patch_embed.proj.weight'].shape[0])
-    if width in HEADS_BY_WIDTH:
-        ckpt.meta['num_heads'] = (HEADS_BY_WIDTH[width], f'the EVA-02 release of width {width} (64-wide heads)')
+    ckpt.set_heads_by_width(HEADS_BY_WIDTH, 'the EVA-02 release of width {width} (64-wide heads)')
     return ckpt

@@ -17,6 +17,7 @@ import torch
 
 from ..engine.atomic_local_backend import atomic_write_bytes
 from ..models.backbones.vit import ARCH_SETTINGS, ViT
+from .block_checks import file_ffn, file_norm_type, release_rope
 from .converted import ConvertedCheckpoint
 from .errors import CheckpointError
 from .load import read_checkpoint
@@ -121,13 +122,11 @@ def vit_cfg_for(ckpt: ConvertedCheckpoint, arch: str = 'auto',
 def _block_options(ckpt: ConvertedCheckpoint) -> dict:
     """FFN, norms, biases and RoPE as the weights and the release show them (block_checks.py)."""
     w = ckpt.weights
-    swiglu = 'blocks.0.mlp.w1.weight' in w
-    first = 'blocks.0.mlp.w1.' if swiglu else 'blocks.0.mlp.fc1.'
-    norm_type = ckpt.meta.get('norm_type') or ('layer_norm' if 'blocks.0.norm1.bias' in w else 'rms_norm')
-    cfg = dict(ffn_type='swiglu' if swiglu else 'mlp', ffn_bias=first + 'bias' in w,
+    ffn, first = file_ffn(ckpt)
+    cfg = dict(ffn_type=ffn or 'mlp', ffn_bias=first is not None and first[:-len('weight')] + 'bias' in w,
                ffn_sub_norm='blocks.0.mlp.norm.weight' in w, proj_bias='blocks.0.attn.proj.bias' in w,
-               norm_type=norm_type, patch_norm='patch_norm.weight' in w,
-               use_abs_pos_embed='pos_embed' in w, rope=ckpt.meta.get('rope'))
+               norm_type=file_norm_type(ckpt) or 'layer_norm', patch_norm='patch_norm.weight' in w,
+               use_abs_pos_embed='pos_embed' in w, rope=release_rope(ckpt))
     if ckpt.meta.get('norm_eps') is not None:
         cfg['norm_eps'] = float(ckpt.meta['norm_eps'])
     return cfg

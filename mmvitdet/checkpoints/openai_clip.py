@@ -107,9 +107,6 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
         else:
             unknown.append(key)
     raise_unknown(ckpt, unknown)
-    width = int(ckpt.weights['patch_embed.proj.weight'].shape[0])
-    if width in HEADS_BY_WIDTH:
-        ckpt.meta['num_heads'] = (
-            HEADS_BY_WIDTH[width], f'a width-{width} CLIP image tower (OpenAI '
-            'and OpenCLIP B/L use 64-wide heads)')
+    ckpt.set_heads_by_width(HEADS_BY_WIDTH, 'a width-{width} CLIP image tower (OpenAI and OpenCLIP B/L use '
+                            '64-wide heads)')
     return ckpt

@@ -88,6 +88,11 @@ def vision_config(config: dict) -> dict:
     return {**HF_DEFAULTS.get(config.get('model_type'), {}), **config}
 
 
+def eps_differs(eps, model_eps: float) -> bool:
+    """A norm eps read from a release or folder config is not the backbone's (0.1% tolerance: float text)."""
+    return abs(float(eps) - model_eps) > 1e-3 * float(eps)
+
+
 MAX_HEADS = 256  # no released ViT has more (ViT-22B: 48); a larger number means a corrupt config
 
 
@@ -136,7 +141,7 @@ def check_config_file(ckpt: ConvertedCheckpoint, model: nn.Module) -> List[str]:
     eps = vision.get(eps_key)
     model_eps = model.blocks[0].norm1.eps
     if eps is not None:
-        if abs(float(eps) - model_eps) > 1e-3 * float(eps):
+        if eps_differs(eps, model_eps):
             raise CheckpointError(
                 f'{ckpt.path}: the folder config has {eps_key}={eps} '
                 f'but the backbone has norm_eps={model_eps:g}: set '

@@ -35,9 +35,7 @@ def convert(state: Mapping, path: str) -> ConvertedCheckpoint:
     ckpt.meta['rope'] = dict(release_rope.PE_CORE)
     ckpt.meta['release'] = 'PE-Core'
     ckpt.meta['norm_eps'] = 1e-5
-    ckpt.meta.pop('num_heads', None)
-    width = int(ckpt.weights['patch_embed.proj.weight'].shape[0])
-    if width in openai_clip.HEADS_BY_WIDTH:
-        ckpt.meta['num_heads'] = (openai_clip.HEADS_BY_WIDTH[width],
-                                  f'a width-{width} PE-Core image tower (B and L use 64-wide heads)')
+    ckpt.meta.pop('num_heads', None)  # the CLIP reader's note names CLIP
+    ckpt.set_heads_by_width(openai_clip.HEADS_BY_WIDTH, 'a width-{width} PE-Core image tower (B and L use 64-wide '
+                            'heads)')
     return ckpt

@@ -55,10 +55,6 @@ def _arch_name(width: int) -> str:
     return ARCH_NAMES.get(int(width), f'width {int(width)}')
 
 
-def _src(ckpt: ConvertedCheckpoint, key: str) -> str:
-    return ckpt.sources[key][0] if key in ckpt.sources else key
-
-
 def _block_ids(keys) -> List[int]:
     return sorted({int(k.split('.')[1]) for k in keys
                    if k.startswith('blocks.') and k.split('.')[1].isdigit()})
@@ -74,7 +70,7 @@ def check_architecture(ckpt: ConvertedCheckpoint, model: nn.Module) -> None:
             f'{ckpt.format} layout; the ViT cannot start without it. Is this '
             'a complete ViT checkpoint?')
     width, in_ch, ph, pw = pe.shape
-    pe_src = f'{_src(ckpt, "patch_embed.proj.weight")} {list(pe.shape)}'
+    pe_src = f'{ckpt.source_of("patch_embed.proj.weight")} {list(pe.shape)}'
     if width != model.embed_dims:
         raise CheckpointError(
             f'{path}: checkpoint width is {width} ({pe_src}) but the model '
@@ -106,7 +102,7 @@ def check_architecture(ckpt: ConvertedCheckpoint, model: nn.Module) -> None:
     if fc1 is not None and model.ffn_type == 'mlp' and fc1.shape[0] != hidden:
         raise CheckpointError(
             f'{path}: checkpoint MLP width is {fc1.shape[0]} '
-            f'({_src(ckpt, "blocks.0.mlp.fc1.weight")}) but the model has '
+            f'({ckpt.source_of("blocks.0.mlp.fc1.weight")}) but the model has '
             f'{hidden}: set mlp_ratio={fc1.shape[0] / width:g} in the arch.')
     for key, rel in ckpt.rel_tables.items():
         if rel.table.dim() != 2 or rel.table.shape[1] != model.num_heads:
@@ -122,7 +118,7 @@ def check_layer_scale(ckpt: ConvertedCheckpoint, model: nn.Module) -> None:
     model_has = model.blocks[0].gamma_1 is not None
     if gammas and not model_has:
         raise CheckpointError(
-            f'{ckpt.path}: has layer scale ({_src(ckpt, gammas[0])}) but the '
+            f'{ckpt.path}: has layer scale ({ckpt.source_of(gammas[0])}) but the '
             'config has layer_scale_init_value=None: set '
             'layer_scale_init_value (e.g. 0.1; the checkpoint values replace '
             'it) so the pre-trained gammas are kept, as the paper does for '
@@ -292,10 +288,10 @@ def _decomposed_tables(ckpt, model, target, state, report) -> None:
     if model.use_rel_pos_bias != 'decomposed':
         if found:
             raise CheckpointError(
-                f'{ckpt.path}: has decomposed relative position tables ({_src(ckpt, found[0])}, ...) but the '
+                f'{ckpt.path}: has decomposed relative position tables ({ckpt.source_of(found[0])}, ...) but the '
                 f'model has use_rel_pos_bias={model.use_rel_pos_bias!r}: set '
                 "use_rel_pos_bias='decomposed' to keep them (SAM's encoder and ViTDet use them), or drop them "
-                f'on purpose with discard=[{_src(ckpt, found[0]).rsplit(".", 1)[0]!r}, ...].')
+                f'on purpose with discard=[{ckpt.source_of(found[0]).rsplit(".", 1)[0]!r}, ...].')
         return
     for key in target:
         if not key.endswith(DECOMPOSED_SUFFIXES):
@@ -372,11 +368,11 @@ def standardize(ckpt: ConvertedCheckpoint, model: nn.Module,
         if key == 'pos_embed' or key.endswith(DECOMPOSED_SUFFIXES):
             continue
         if key not in target:
-            unexpected.append(_src(ckpt, key))
+            unexpected.append(ckpt.source_of(key))
             continue
         if tuple(value.shape) != tuple(target[key].shape):
             raise CheckpointError(
-                f'{ckpt.path}: {_src(ckpt, key)} has shape '
+                f'{ckpt.path}: {ckpt.source_of(key)} has shape '
                 f'{list(value.shape)} but the model\'s {key} is '
                 f'{list(target[key].shape)}: the checkpoint and the backbone '
                 'config describe different architectures.')
