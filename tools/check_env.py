@@ -55,51 +55,68 @@ def check_mmcv():
         print(f'mmcv {mmcv.__version__} with compiled ops: ok')
 
 
-def _installed(name):
+def _venv_version(name):
     try:
-        md.version(name)
-        return True
+        return md.version(name)
     except md.PackageNotFoundError:
-        return False
+        return None
 
 
-def hf_reference_problems(Requirement):
+def _installed(name):
+    return _venv_version(name) is not None
+
+
+def requirement_lines(*names):
+    """The requirement lines of these files in the checkout (comments, blanks and pip options left out)."""
+    lines = []
+    for name in names:
+        with open(os.path.join(REPO, name)) as f:
+            lines += [line.split('#', 1)[0].strip() for line in f]
+    return [line for line in lines if line and not line.startswith('-')]
+
+
+def unmet(lines, version_of, where=''):
+    """'<requirement><where> (have X | not installed)' for each line ``version_of(name)`` does not satisfy."""
+    from packaging.requirements import Requirement
+    problems = []
+    for line in lines:
+        req = Requirement(line)
+        have = version_of(req.name)
+        if have is None or not req.specifier.contains(have, prereleases=True):
+            problems.append(f'{req}{where} ({"have " + have if have else "not installed"})')
+    return problems
+
+
+
+def hf_reference_problems():
     """requirements-hf-reference.txt in <venv>/hf-reference (test-only; not importable from the venv itself)."""
     folder = os.path.join(sys.prefix, 'hf-reference')
     have = {d.metadata['Name'].lower(): d.version for d in md.distributions(path=[folder])}
-    problems = []
-    with open(os.path.join(REPO, 'requirements-hf-reference.txt')) as f:
-        for line in (line.split('#', 1)[0].strip() for line in f):
-            if not line:
-                continue
-            req = Requirement(line)
-            version = have.get(req.name.lower())
-            if version is None or not req.specifier.contains(version, prereleases=True):
-                problems.append(f'{req} in {folder} ({"have " + version if version else "not installed"})')
-    return problems
+    return unmet(requirement_lines('requirements-hf-reference.txt'), lambda name: have.get(name.lower()),
+                 f' in {folder}')
+
+
+def check_hf_reference():
+    """The transformers reference models of the tests, in their own folder (tools/setup.sh installs them)."""
+    try:
+        import packaging.requirements  # noqa: F401
+    except ImportError:
+        return 'packaging not installed'
+    problems = hf_reference_problems()
+    if problems:
+        return 'requirements not met: ' + '; '.join(problems)
+    print('requirements-hf-reference.txt: ok')
 
 
 def check_stack():
     """The pinned OpenMMLab stack, requirements(-test).txt and the editable mmvitdet of THIS checkout."""
     try:
-        from packaging.requirements import Requirement
+        import packaging.requirements  # noqa: F401
     except ImportError:
         return 'packaging not installed'
-    lines = []
-    for name in ('requirements.txt', 'requirements-test.txt'):
-        with open(os.path.join(REPO, name)) as f:
-            lines += [line.split('#', 1)[0].strip() for line in f]
-    problems = []
-    for line in OPENMMLAB_PINS + [line for line in lines if line and not line.startswith('-')]:
-        req = Requirement(line)
-        try:
-            have = md.version(req.name)
-        except md.PackageNotFoundError:
-            problems.append(f'{req} (not installed)')
-            continue
-        if not req.specifier.contains(have, prereleases=True):
-            problems.append(f'{req} (have {have})')
-    problems += hf_reference_problems(Requirement)
+    problems = unmet(OPENMMLAB_PINS + requirement_lines('requirements.txt', 'requirements-test.txt'),
+                     _venv_version)
+    problems += hf_reference_problems()
     if problems:
         return 'requirements not met: ' + '; '.join(problems)
     try:
@@ -115,7 +132,7 @@ def check_stack():
           'requirements-hf-reference.txt: ok')
 
 
-CHECKS = dict(torch=check_torch, mmcv=check_mmcv, stack=check_stack)
+CHECKS = dict(torch=check_torch, mmcv=check_mmcv, stack=check_stack, hf_reference=check_hf_reference)
 
 
 def main(parts):

@@ -226,7 +226,7 @@ pip_install mmengine==0.10.7 mmdet==3.3.0 mmpretrain==1.2.0 -r requirements.txt
 pip_install -r requirements-test.txt
 # DINOv3ViTModel / Aimv2VisionModel references in a folder of their own (requirements-hf-reference.txt says why).
 HF_REFERENCE="$VENV/hf-reference"
-if ! "$PY" -c "import sys; sys.path.insert(0, '$HF_REFERENCE'); import transformers as t; assert t.__version__ == '4.57.3'" 2>/dev/null; then
+if ! check hf_reference >/dev/null 2>&1; then
     say "installing the transformers 4.57 reference models into $HF_REFERENCE (test-only)"
     pip_install --no-deps --upgrade --target "$HF_REFERENCE" -r requirements-hf-reference.txt
 fi
