@@ -48,12 +48,19 @@ def config_backbone(family, monkeypatch):
     return backbone
 
 
-def build(family, monkeypatch, checkpoint=None, img=224, patch=16, pretrain=224, **arch_kw):
-    """The family config's ViT with only the overrides the module doc names."""
+def backbone_kwargs(family, monkeypatch, checkpoint=None, img=224, patch=16, pretrain=224, wrong=None, **arch_kw):
+    """The family config's ViT kwargs with only the overrides the module doc names (``wrong``: options a bad-file
+    test sets against the file)."""
     kwargs = config_backbone(family, monkeypatch)
     kwargs.update(arch=arch(**arch_kw), img_size=img, pretrain_img_size=pretrain, patch_size=patch, window_size=0,
                   out_indices=tuple(range(DEPTH)), drop_path_rate=0.,
-                  init_cfg=dict(type='Pretrained', checkpoint=checkpoint) if checkpoint else None)
+                  init_cfg=dict(type='Pretrained', checkpoint=checkpoint) if checkpoint else None, **(wrong or {}))
+    return kwargs
+
+
+def build(family, monkeypatch, checkpoint=None, **kwargs):
+    """The ViT of :func:`backbone_kwargs`, initialized (from ``checkpoint`` when given)."""
+    kwargs = backbone_kwargs(family, monkeypatch, checkpoint, **kwargs)
     with DefaultScope.overwrite_default_scope('mmdet'):
         model = MODELS.build(dict(type='ViT', **kwargs))
     model.init_weights()
@@ -187,9 +194,7 @@ def test_converter_writes_a_file_that_loads_like_the_release(case, tmp_path, mon
     from mmvitdet.checkpoints.export import vit_cfg_for
     from mmvitdet.checkpoints.load import read_checkpoint
     family, _, ref, path, patch, arch_kw = _case(case, tmp_path)
-    backbone = config_backbone(family, monkeypatch)
-    backbone.update(type='ViT', arch=arch(**arch_kw), img_size=224, pretrain_img_size=224, patch_size=patch,
-                    window_size=0, out_indices=tuple(range(DEPTH)), drop_path_rate=0., init_cfg=None)
+    backbone = dict(backbone_kwargs(family, monkeypatch, patch=patch, **arch_kw), type='ViT')
     config = tmp_path / 'backbone.py'
     config.write_text(f'model = dict(backbone={backbone!r})\n')
     dst = str(tmp_path / 'converted.pth')
@@ -221,21 +226,14 @@ def test_dinov3_file_into_an_eva02_config(tmp_path, monkeypatch):
 
 def test_rope_file_into_a_config_without_rope(tmp_path, monkeypatch):
     path = save_pth(eva02_state(eva02_reference()), tmp_path / 'eva02.pt')
-    kwargs = config_backbone('eva02', monkeypatch)
-    kwargs.update(arch=arch(ffn=170), img_size=224, pretrain_img_size=224, patch_size=14, window_size=0,
-                  out_indices=tuple(range(DEPTH)), init_cfg=None, rope=None)
-    from mmvitdet.models import ViT
-    msg = _error(ViT(**kwargs), path)
+    msg = _error(build('eva02', monkeypatch, patch=14, ffn=170, wrong=dict(rope=None)), path)
     assert path in msg and 'rope=None' in msg and "rope=dict(base=10000" in msg and "rotation='interleaved'" in msg
 
 
 def test_file_without_rope_into_a_rope_config(tmp_path, monkeypatch):
     path = save_folder(aimv2_state(aimv2_reference()), {}, tmp_path / 'aim')
-    kwargs = config_backbone('aimv2', monkeypatch)
-    kwargs.update(arch=arch(ffn=176, heads=AIMV2_HEADS), img_size=224, pretrain_img_size=224, patch_size=14,
-                  window_size=0, out_indices=tuple(range(DEPTH)), init_cfg=None, rope=dict(base=100))
-    from mmvitdet.models import ViT
-    msg = _error(ViT(**kwargs), path)
+    msg = _error(build('aimv2', monkeypatch, patch=14, ffn=176, heads=AIMV2_HEADS, wrong=dict(rope=dict(base=100))),
+                 path)
     assert path in msg and 'without RoPE' in msg and 'set rope=None' in msg
 
 
@@ -248,11 +246,8 @@ def test_swiglu_file_into_an_mlp_config(tmp_path, monkeypatch):
 
 def test_aimv2_file_with_a_layernorm_config(tmp_path, monkeypatch):
     path = save_folder(aimv2_state(aimv2_reference()), {}, tmp_path / 'aim')
-    kwargs = config_backbone('aimv2', monkeypatch)
-    kwargs.update(arch=arch(ffn=176, heads=AIMV2_HEADS), img_size=224, pretrain_img_size=224, patch_size=14,
-                  window_size=0, out_indices=tuple(range(DEPTH)), init_cfg=None, norm_type='layer_norm')
-    from mmvitdet.models import ViT
-    msg = _error(ViT(**kwargs), path)
+    msg = _error(build('aimv2', monkeypatch, patch=14, ffn=176, heads=AIMV2_HEADS,
+                       wrong=dict(norm_type='layer_norm')), path)
     assert path in msg and 'trunk.blocks.0.norm_1.weight' in msg and "norm_type='rms_norm'" in msg
 
 

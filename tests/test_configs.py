@@ -118,6 +118,13 @@ def cpu_optim(cfg):
     return ow
 
 
+def weight_decay_by_name(model, cfg):
+    """Parameter name -> weight decay of the optimizer the config builds for ``model`` (CPU optim wrapper)."""
+    groups = build_optim_wrapper(model, cpu_optim(cfg)).optimizer.param_groups
+    names = {id(p): n for n, p in model.named_parameters()}
+    return {names[id(p)]: g['weight_decay'] for g in groups for p in g['params']}
+
+
 def build_schedulers(cfg, optimizer, epoch_length):
     """Param schedulers as the Runner builds them (epoch-based ones converted to iterations)."""
     out = []
@@ -228,9 +235,7 @@ def test_weight_decay_exemptions(monkeypatch):
     """Paper: no weight decay on norms, biases (BEiT's q/v too) and position tables."""
     cfg = load(final_config('beit', 'b'), '/nonexistent', monkeypatch=monkeypatch)
     model = meta_model(cfg)
-    groups = build_optim_wrapper(model, cpu_optim(cfg)).optimizer.param_groups
-    names = {id(p): n for n, p in model.named_parameters()}
-    decay = {names[id(p)]: g['weight_decay'] for g in groups for p in g['params']}
+    decay = weight_decay_by_name(model, cfg)
     for name in ('backbone.pos_embed', 'backbone.rel_pos_bias_window.relative_position_bias_table',
                  'backbone.rel_pos_bias_global.relative_position_bias_table', 'backbone.blocks.0.norm1.weight',
                  'backbone.blocks.0.attn.q_bias', 'backbone.blocks.0.attn.v_bias', 'backbone.blocks.0.mlp.fc1.bias',

@@ -15,6 +15,7 @@ from mmdet.registry import MODELS
 from mmvitdet.analysis.run_identity import identify_run
 from mmvitdet.checkpoints import FORMATS
 from mmvitdet.checkpoints.official_files import official_file_of
+from test_configs import cpu_optim, weight_decay_by_name
 
 CONFIGS = Path(__file__).resolve().parents[1] / 'configs'
 IMAGENET = ([123.675, 116.28, 103.53], [58.395, 57.12, 57.375])
@@ -169,11 +170,7 @@ def test_one_training_iteration_at_reduced_size(rel, monkeypatch, tmp_path):
     sample.gt_instances = InstanceData(bboxes=torch.tensor([[15., 10., 45., 40.]]), labels=torch.tensor([3]),
                                        masks=BitmapMasks(masks.numpy(), 64, 64))
     batch = dict(inputs=[torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)], data_samples=[sample])
-    ow = cfg.optim_wrapper.copy()
-    if ow.get('type') == 'AmpOptimWrapper':
-        ow.type = 'OptimWrapper'
-        ow.pop('loss_scale', None)
-    optim_wrapper = build_optim_wrapper(model, ow)
+    optim_wrapper = build_optim_wrapper(model, cpu_optim(cfg))
     first = model.backbone.blocks[0]
     before = first.attn.qkv.weight.detach().clone()
     losses = model.train_step(batch, optim_wrapper)
@@ -189,7 +186,6 @@ def test_one_training_iteration_at_reduced_size(rel, monkeypatch, tmp_path):
 def test_no_weight_decay_on_norms_biases_and_positions(rel, monkeypatch):
     """Paper: no decay on norms (AIMv2's RMSNorms too, which mmengine's norm_decay_mult does not know), biases
     (q/v too) and position tables; decay on weights."""
-    from mmengine.optim import build_optim_wrapper
     cfg = load(rel, monkeypatch)
     cfg.model.backbone.update(arch=dict(embed_dims=64, num_layers=4, num_heads=2, feedforward_channels=96),
                               init_cfg=None, global_attn_indices=(1, 3), out_indices=(0, 1, 2, 3))
@@ -197,11 +193,7 @@ def test_no_weight_decay_on_norms_biases_and_positions(rel, monkeypatch):
     cfg.model.neck[1].in_channels = [64] * 4
     with DefaultScope.overwrite_default_scope('mmdet'):
         model = MODELS.build(cfg.model)
-    ow = dict(cfg.optim_wrapper, type='OptimWrapper')
-    ow.pop('loss_scale', None)
-    groups = build_optim_wrapper(model, ow).optimizer.param_groups
-    names = {id(p): n for n, p in model.named_parameters()}
-    decay = {names[id(p)]: g['weight_decay'] for g in groups for p in g['params']}
+    decay = weight_decay_by_name(model, cfg)
     zero = ['backbone.blocks.0.norm1.weight', 'backbone.blocks.3.norm2.weight',
             'backbone.rel_pos_bias_window.relative_position_bias_table']
     zero += ['backbone.patch_norm.weight', 'backbone.pos_embed'] if 'aimv2' in rel else \
