@@ -8,6 +8,6 @@ from .ops import ext_finder as _ext_finder
 _ext_finder.install()  # before anything imports mmcv.ops, where no .pth did it (PYTHONPATH checkouts, the GPU check)
 
 from .version import __version__  # noqa: E402
-from . import checkpoints, datasets, engine, models  # noqa: F401  (registration)
+from . import checkpoints, datasets, engine, evaluation, models  # noqa: F401  (registration)
 
 __all__ = ['__version__']

@@ -86,7 +86,7 @@ def test_launch_logs_the_dropped_category_and_trains_and_evaluates(roboflow, tmp
                          'train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1', *loaders])
     log = capsys.readouterr().out
     assert 'own data (roboflow layout): 2 classes' in log
-    assert "dropped the declared categories ['shapes']" in log
+    assert "dropped the declared categories ['shapes (id 0)']" in log
     metrics = [json.loads(line) for line in next(work_dir.glob('*/vis_data/scalars.json')).read_text().splitlines()]
     assert any('coco/segm_mAP' in m for m in metrics)
     assert (work_dir / 'epoch_1.pth').is_file()

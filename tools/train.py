@@ -89,9 +89,23 @@ def main(argv=None):
         cfg.load_from = args.resume
 
     init_cpu_distributed(cfg)
+    own_data = cfg.get('own_data', None) is not None
+    if own_data:
+        from mmvitdet.engine.launch_config import add_custom_hook_once
+        add_custom_hook_once(cfg, dict(type='BatchInFlightHook'))
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.logger.info(f'mmcv ops: {mmcv_ops_backend()}')  # compiled mmcv, or torchvision's kernels
-    runner.train()
+    try:
+        runner.train()
+    except Exception as exc:
+        from mmvitdet.errors import UserInputError
+        if not own_data or isinstance(exc, UserInputError):
+            raise
+        from mmvitdet.engine.batch_in_flight import BatchInFlightHook, own_data_failure
+        hook = next((h for h in runner.hooks if isinstance(h, BatchInFlightHook)), None)
+        ann_files = [os.path.join(cfg[f'{split}_dataloader'].dataset.data_root, cfg[f'{split}_dataloader'].dataset.ann_file)
+                     for split in ('train', 'val')]
+        raise own_data_failure(exc, hook, ann_files) from exc
     shutdown_distributed()
 
 

@@ -1,7 +1,7 @@
 """``CheckedCocoDataset``: mmdet's CocoDataset with input checks and errors naming file and fix."""
 import functools
 import os.path as osp
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 from mmcv.transforms import LoadImageFromFile
 from mmengine.fileio import LocalBackend, get_file_backend
@@ -9,7 +9,8 @@ from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 
 from .checked_loading import CheckedLoadImageFromFile
-from .validation import DEFAULT_HINT, CheckedCOCO, DataNotFoundError, check_data_paths
+from ..errors import UserInputError
+from .validation import DEFAULT_HINT, CheckedCOCO, DataNotFoundError, SampleError, check_data_paths
 
 LOADER_NAMES = ('LoadImageFromFile', 'mmcv.LoadImageFromFile', 'mmdet.LoadImageFromFile', LoadImageFromFile)
 
@@ -34,11 +35,16 @@ class CheckedCocoDataset(CocoDataset):
 
     Args:
         missing_data_hint: the fix to print when data is missing (e.g. the command that
-            prepares it). Other arguments as :class:`mmdet.datasets.CocoDataset`.
+            prepares it).
+        category_ids: the category id of each class of ``metainfo`` (in class order), so classes are
+            mapped by id (own data sets it; see :class:`CheckedCOCO`). Default: by name, which must
+            then be unique in the file. Other arguments as :class:`mmdet.datasets.CocoDataset`.
     """
 
-    def __init__(self, *args, missing_data_hint: str = DEFAULT_HINT, **kwargs) -> None:
+    def __init__(self, *args, missing_data_hint: str = DEFAULT_HINT,
+                 category_ids: Optional[Sequence[int]] = None, **kwargs) -> None:
         self.missing_data_hint = missing_data_hint
+        self.category_ids = None if category_ids is None else tuple(category_ids)
         if kwargs.get('pipeline'):
             kwargs['pipeline'] = checked_image_loading(kwargs['pipeline'])
         super().__init__(*args, **kwargs)
@@ -57,7 +63,8 @@ class CheckedCocoDataset(CocoDataset):
             check_data_paths(self.data_root, self.ann_file, self.data_prefix['img'],
                              self.missing_data_hint)
         # An instance attribute shadows CocoDataset.COCOAPI, which load_data_list calls.
-        self.COCOAPI = functools.partial(CheckedCOCO, classes=self.metainfo['classes'])
+        self.COCOAPI = functools.partial(CheckedCOCO, classes=self.metainfo['classes'],
+                                         category_ids=self.category_ids)
         data_list = super().load_data_list()
         if local and data_list and not osp.isfile(data_list[0]['img_path']):
             raise DataNotFoundError(
@@ -65,3 +72,16 @@ class CheckedCocoDataset(CocoDataset):
                 f"found in the image folder '{self.data_prefix['img']}': does data_prefix point "
                 f'at the folder of this split? Otherwise {self.missing_data_hint}')
         return data_list
+
+    def prepare_data(self, idx):
+        """The pipeline's output for sample ``idx``; an error in it names the image and annotation file."""
+        try:
+            return super().prepare_data(idx)
+        except UserInputError:
+            raise
+        except Exception as exc:
+            info = self.get_data_info(idx)
+            raise SampleError(
+                f"the data pipeline failed on image '{info.get('img_path')}' (image id {info.get('img_id')}) of "
+                f"'{self.ann_file}' with {type(exc).__name__}: {' '.join(str(exc).split())[:300]}. Check this "
+                'image and its annotations (bbox, segmentation size and format), or remove them from the file') from exc

@@ -48,12 +48,12 @@ def _load_json(ann_file: str) -> dict:
     return data
 
 
-def class_names_of(data: dict, ann_file: str) -> Tuple[Tuple[str, ...], List[str]]:
-    """(class names in category-id order, names of the dropped placeholder categories) of COCO ``data``.
+def kept_categories(data: dict, ann_file: str) -> Tuple[List[dict], List[str]]:
+    """(the categories that are classes, in id order; names of the dropped placeholder categories) of ``data``.
 
     A category that no annotation uses and whose name is another category's ``supercategory`` (Roboflow
-    declares the dataset's super-category as category 0 that way) is dropped; any other repeated name is an
-    error.
+    declares the dataset's super-category as category 0 that way, sometimes with the name of a real class) is
+    dropped; any other repeated name is an error. The classes are then mapped by these ids, never by name.
     """
     categories = data.get('categories')
     if not categories or not all(isinstance(c, dict) and 'id' in c and 'name' in c for c in categories):
@@ -61,20 +61,38 @@ def class_names_of(data: dict, ann_file: str) -> Tuple[Tuple[str, ...], List[str
                                     "{'id': ..., 'name': ...}: the class names are read from it")
     used = {a.get('category_id') for a in data.get('annotations') or [] if isinstance(a, dict)}
     supers = {c.get('supercategory') for c in categories if c.get('supercategory') != c['name']}
-    kept = [c for c in categories if c['id'] in used or c['name'] not in supers]
-    dropped = [c['name'] for c in categories if c not in kept]
-    names = [c['name'] for c in sorted(kept, key=lambda c: c['id'])]
+    kept = sorted((c for c in categories if c['id'] in used or c['name'] not in supers), key=lambda c: c['id'])
+    dropped = [f"{c['name']} (id {c['id']})" for c in categories if c not in kept]
+    names = [c['name'] for c in kept]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise AnnotationFormatError(
             f"annotation file '{ann_file}' names several categories {duplicates}: class names must be unique "
             '(rename one of them in the file, or merge them: give their annotations one category_id)')
-    return tuple(names), dropped
+    return kept, dropped
+
+
+def check_val_categories(train: List[dict], val_data: dict, train_file: str, val_file: str) -> None:
+    """Raise unless the validation file declares every train class with the same id and name, and its
+    annotations use no other category."""
+    declared = {c.get('id'): c.get('name') for c in val_data.get('categories') or [] if isinstance(c, dict)}
+    differ = [f"{c['id']}: {c['name']!r} vs {declared.get(c['id'], 'not declared')!r}" for c in train
+              if declared.get(c['id']) != c['name']]
+    ids = {c['id'] for c in train}
+    foreign = sorted({a.get('category_id') for a in val_data.get('annotations') or []
+                      if isinstance(a, dict) and a.get('category_id') not in ids}, key=str)
+    if differ or foreign:
+        what = (f'category ids differ (id: train vs val) {differ[:5]}' if differ else
+                f'its annotations use category ids {foreign[:10]} that are not classes of the train file '
+                f'(classes: { {c["id"]: c["name"] for c in train} })')
+        raise AnnotationFormatError(
+            f"the categories of '{val_file}' differ from those of '{train_file}': {what}. Both splits need the "
+            'same categories (same ids and names)')
 
 
 def read_class_names(ann_file: str) -> Tuple[str, ...]:
     """The category names of a COCO json file, in category-id order (placeholder super-categories dropped)."""
-    return class_names_of(_load_json(ann_file), ann_file)[0]
+    return tuple(c['name'] for c in kept_categories(_load_json(ann_file), ann_file)[0])
 
 
 def resolve_splits(own: dict) -> Dict[str, Any]:
@@ -96,24 +114,21 @@ def resolve_splits(own: dict) -> Dict[str, Any]:
 
 
 def resolve_own_data(own: dict) -> Dict[str, Any]:
-    """The splits, class names (train == val) and dropped placeholders of ``own_data``."""
+    """The splits, classes with their category ids (taken from train, checked in val) and dropped placeholders
+    of ``own_data``."""
     resolved = resolve_splits(own)
     root = resolved['root']
-    names = {}
     for split in ('train', 'val'):
         ann, img = resolved[split]
         check_data_paths(root, osp.join(root, ann), osp.join(root, img), HINT)
         data = _load_json(osp.join(root, ann))
-        names[split] = class_names_of(data, osp.join(root, ann))
         resolved[f'{split}_images'] = len(data.get('images') or [])
         resolved[f'{split}_data'] = data  # for the launch check: each file is read once
-    (classes, dropped), (val_classes, _) = names['train'], names['val']
-    if val_classes != classes:
-        raise AnnotationFormatError(
-            f"the categories of '{osp.join(root, resolved['val'][0])}' {list(val_classes)} differ from those of "
-            f"'{osp.join(root, resolved['train'][0])}' {list(classes)}: both splits need the same categories "
-            '(same ids and names)')
-    resolved.update(classes=classes, dropped=dropped)
+    train_file, val_file = (osp.join(root, resolved[s][0]) for s in ('train', 'val'))
+    kept, dropped = kept_categories(resolved['train_data'], train_file)
+    check_val_categories(kept, resolved['val_data'], train_file, val_file)
+    resolved.update(classes=tuple(c['name'] for c in kept), category_ids=tuple(c['id'] for c in kept),
+                    dropped=dropped)
     return resolved
 
 
@@ -141,13 +156,14 @@ def own_data_entries(cfg: dict, resolved: Dict[str, Any]) -> Tuple[Dict[str, Any
         dataset.pop('generate', None)  # the synthetic ShapesDataset's option
         dataset.update(type='CheckedCocoDataset', data_root=root, ann_file=resolved[split][0],
                        data_prefix=dict(img=resolved[split][1]), metainfo=dict(classes=classes),
-                       missing_data_hint=HINT, _delete_=True)
+                       category_ids=resolved['category_ids'], missing_data_hint=HINT, _delete_=True)
         entry['dataset'] = dataset
         entries[loader] = entry
     for evaluator in EVALUATORS:
         if isinstance(cfg.get(evaluator), dict):
-            entries[evaluator] = dict(copy.deepcopy(dict(cfg[evaluator])),
-                                      ann_file=osp.join(root, resolved['val'][0]))
+            entries[evaluator] = dict(copy.deepcopy(dict(cfg[evaluator])), type='CheckedCocoMetric',
+                                      ann_file=osp.join(root, resolved['val'][0]),
+                                      category_ids=resolved['category_ids'])
     model = copy.deepcopy(dict(cfg['model']))
     changed: List[str] = []
     _set_num_classes(model, 'model', len(classes), changed)
@@ -204,7 +220,8 @@ def apply_own_data(cfg: Config, check_files: bool = True) -> Config:
         from .own_data_check import check_split
         for split in ('train', 'val'):
             ann, img = resolved[split]
-            check_split(osp.join(resolved['root'], ann), osp.join(resolved['root'], img), resolved[f'{split}_data'])
+            check_split(osp.join(resolved['root'], ann), osp.join(resolved['root'], img), resolved[f'{split}_data'],
+                        fix=(f'own_data.{split}', ann, img))
     entries, changed = own_data_entries(cfg, resolved)
     for key, value in entries.items():
         if key.endswith('_dataloader'):
@@ -217,7 +234,8 @@ def apply_own_data(cfg: Config, check_files: bool = True) -> Config:
               f'num_classes={len(classes)} at {", ".join(changed)}', logger='current')
     if resolved['dropped']:
         print_log(f'own data: dropped the declared categories {resolved["dropped"]} of {train_ann}: no annotation '
-                  'uses them and each only repeats a super-category name (as Roboflow exports declare it)',
+                  'uses them and each only repeats a super-category name (as Roboflow exports declare it); classes '
+                  f'are mapped by category id {dict(zip(resolved["category_ids"], classes))}',
                   logger='current')
     for line in fit_warmup(cfg, resolved['train_images']):
         print_log(f'own data: {line}', logger='current')

@@ -2,22 +2,59 @@
 decoded), and every annotation refers to a declared image and category. One error lists the count and the first
 offenders of each kind, naming the annotation file."""
 import json
+import os
 import os.path as osp
-from typing import List, Optional
+from collections import Counter
+from typing import Dict, List, Optional, Tuple
 
 from PIL import Image, UnidentifiedImageError
 
 from .validation import AnnotationFormatError, DataNotFoundError
 
 SHOWN = 5
+MAX_FILES_SEARCHED = 200_000  # bound on the walk that looks for missing images in subfolders
 
 
 def _first(items: List[str]) -> str:
     return ', '.join(items[:SHOWN]) + (', ...' if len(items) > SHOWN else '')
 
 
-def check_split(ann_file: str, img_dir: str, data: Optional[dict] = None) -> int:
-    """Check one split (``data``: ``ann_file`` already loaded, else it is read); returns the images checked."""
+def found_in_subfolders(img_dir: str, names: List[str]) -> Dict[str, int]:
+    """{subfolder of ``img_dir`` (relative, with '/'): how many of the file ``names`` it holds}, most first."""
+    wanted = {osp.basename(n) for n in names}
+    where: Counter = Counter()
+    seen = 0
+    for folder, _, files in os.walk(img_dir):
+        if osp.samefile(folder, img_dir):
+            continue
+        hits = wanted.intersection(files)
+        if hits:
+            where[osp.relpath(folder, img_dir).replace(os.sep, '/') + '/'] += len(hits)
+        seen += len(files)
+        if seen > MAX_FILES_SEARCHED:
+            break
+    return dict(where.most_common())
+
+
+def _missing_message(missing: List[str], images: list, img_dir: str, fix: Optional[Tuple[str, str, str]]) -> str:
+    text = f'{len(missing)} of its {len(images)} images are not in {img_dir} ({_first(missing)})'
+    elsewhere = found_in_subfolders(img_dir, missing)
+    if elsewhere:
+        sub, count = next(iter(elsewhere.items()))
+        whole = (f'set --cfg-options {fix[0]}.ann_file={fix[1]} {fix[0]}.img={osp.join(fix[2], sub)}' if fix else
+                 f'point the image folder at {osp.join(img_dir, sub)}')
+        text += (f'; {sum(elsewhere.values())} of them were found in subfolders: {count} in '
+                 f'{osp.join(img_dir, sub)}' + (f' (others in {list(elsewhere)[1:4]})' if len(elsewhere) > 1 else '')
+                 + f'. Move them into {img_dir}, or, when the whole split lies there, {whole}')
+    return text
+
+
+def check_split(ann_file: str, img_dir: str, data: Optional[dict] = None,
+                fix: Optional[Tuple[str, str, str]] = None) -> int:
+    """Check one split (``data``: ``ann_file`` already loaded, else it is read); returns the images checked.
+
+    ``fix``: (config key of this split, its annotation file and image folder), e.g. ``('own_data.val',
+    'valid/_annotations.coco.json', 'valid/')``, for the advice when missing images are found in a subfolder."""
     if data is None:
         with open(ann_file, encoding='utf-8') as f:
             data = json.load(f)
@@ -40,7 +77,7 @@ def check_split(ann_file: str, img_dir: str, data: Optional[dict] = None) -> int
     no_category = [str(a.get('id')) for a in annotations if a.get('category_id') not in category_ids]
     problems = []
     if missing:
-        problems.append(f'{len(missing)} of its {len(images)} images are not in {img_dir} ({_first(missing)})')
+        problems.append(_missing_message(missing, images, img_dir, fix))
     if unreadable:
         problems.append(f'{len(unreadable)} images do not open as images ({_first(unreadable)})')
     if no_image:

@@ -29,6 +29,10 @@ class AnnotationFormatError(UserInputError, ValueError):
     """An annotation file is not COCO instances json, or is inconsistent."""
 
 
+class SampleError(UserInputError, RuntimeError):
+    """The data pipeline failed on one image (its file and annotations are named)."""
+
+
 def _listing(folder: str, limit: int = 8) -> str:
     try:
         names = sorted(os.listdir(folder))
@@ -129,21 +133,65 @@ def load_coco_json(ann_file: str):
             'regenerate it') from e
 
 
+def check_category_ids(category_ids: Sequence[int], classes: Optional[Sequence[str]], data: dict,
+                       ann_file: str) -> None:
+    """Raise :class:`AnnotationFormatError` unless each of ``category_ids`` is a category of the file and, with
+    ``classes``, ``category_ids[i]`` is named ``classes[i]``."""
+    names = {c['id']: c['name'] for c in data['categories']}
+    if classes is None:
+        classes = [names.get(i) for i in category_ids]
+    if len(category_ids) != len(classes):
+        raise AnnotationFormatError(
+            f"category_ids {list(category_ids)} and classes {list(classes)} of the dataset for '{ann_file}' differ "
+            'in length: give one category id per class, in class order')
+    wrong = [f'{i}: {names.get(i, "not declared")!r} (class {c!r})' for i, c in zip(category_ids, classes)
+             if names.get(i) != c]
+    if wrong:
+        raise AnnotationFormatError(
+            f"category_ids of the dataset do not name its classes in '{ann_file}': {wrong[:5]}; give the ids of "
+            f'the categories with those names (the file declares {dict(list(names.items())[:20])})')
+
+
 class CheckedCOCO(COCO):
-    """mmdet's COCO api that validates the file first (see :func:`check_coco_dict`).
+    """mmdet's COCO api that validates the file first (see :func:`check_coco_dict`) and maps class names to
+    category ids by id where a name is declared twice.
 
     Args:
         annotation_file: path of a local COCO instances json.
         classes: class names the dataset will look up; each must be a category name.
+        category_ids: the category id of each class (in class order); ``get_cat_ids`` then answers with these,
+            so a placeholder category sharing a class name (Roboflow's id 0) is never taken as that class.
+            Without it, a class name declared by two categories is an error naming both ids.
     """
 
-    def __init__(self, annotation_file: str, classes: Optional[Sequence[str]] = None):
+    def __init__(self, annotation_file: str, classes: Optional[Sequence[str]] = None,
+                 category_ids: Optional[Sequence[int]] = None):
         data = load_coco_json(annotation_file)
         check_coco_dict(data, annotation_file)
         if classes is not None:
             check_classes(classes, [c['name'] for c in data['categories']], annotation_file)
+        if category_ids is not None:
+            check_category_ids(category_ids, classes, data, annotation_file)
+        self.annotation_file = annotation_file
+        self.category_ids = None if category_ids is None else list(category_ids)
         super().__init__()  # an empty api; filled below as pycocotools' own loadRes does
         self.dataset = data
         self.createIndex()
         self.img_ann_map = self.imgToAnns
         self.cat_img_map = self.catToImgs
+
+    def get_cat_ids(self, cat_names=[], sup_names=[], cat_ids=[]):  # noqa: B006  (pycocotools' signature)
+        if cat_names and not sup_names and not cat_ids and self.category_ids is not None:
+            names = {i: self.cats[i]['name'] for i in self.category_ids}
+            return [i for name in cat_names for i in self.category_ids if names[i] == name]
+        ids = super().get_cat_ids(cat_names, sup_names, cat_ids)
+        by_name = {}
+        for i in ids:
+            by_name.setdefault(self.cats[i]['name'], []).append(i)
+        shared = {name: same for name, same in by_name.items() if len(same) > 1}
+        if cat_names and shared:
+            raise AnnotationFormatError(
+                f"annotation file '{self.annotation_file}' declares class names under several category ids "
+                f'{shared}: give the dataset (and CheckedCocoMetric) category_ids=(...), the id of each class, or '
+                'rename the unused category in the file')
+        return ids
