@@ -1,6 +1,6 @@
 """Checks of the mmvitdet environment, used by tools/setup.sh (run with the environment's python).
 
-    python tools/check_env.py PART...     # PART: torch, mmcv, stack (in that order of dependency)
+    python tools/check_env.py PART...     # PART: torch, mmcv, stack, lock (in that order of dependency)
 
 All named parts are checked in one interpreter (imports dominate the time). Prints one line per part that is fine;
 stops at the first problem, prints it and exits 1.
@@ -132,7 +132,37 @@ def check_stack():
           'requirements-hf-reference.txt: ok')
 
 
-CHECKS = dict(torch=check_torch, mmcv=check_mmcv, stack=check_stack, hf_reference=check_hf_reference)
+def locked_versions(path):
+    """{normalized name: version} of the ``name==version`` lines of a lock file."""
+    from packaging.utils import canonicalize_name
+    pins = {}
+    with open(path) as f:
+        for line in f:
+            if line[:1].isalnum() and '==' in line:
+                name, version = line.split(';', 1)[0].split()[0].split('==', 1)
+                pins[canonicalize_name(name)] = version
+    return pins
+
+
+def check_lock():
+    """Every package of requirements.lock installed at the locked version (mmcv-lite: unless mmcv with compiled
+    ops replaces it, --mmcv-ops full)."""
+    pins = locked_versions(os.path.join(REPO, 'requirements.lock'))
+    if _installed('mmcv') and not _installed('mmcv-lite'):
+        pins.pop('mmcv-lite', None)
+    drift = []
+    for name, version in sorted(pins.items()):
+        have = _venv_version(name)
+        if have is None or have.split('+')[0] != version.split('+')[0]:
+            drift.append(f'{name} {have or "not installed"} (lock {version})')
+    if drift:
+        return (f'drift from requirements.lock: {"; ".join(drift[:12])}{"; ..." if len(drift) > 12 else ""} '
+                f'({len(drift)} of {len(pins)}). Fix: bash tools/setup.sh (installs the lock)')
+    print(f'requirements.lock: all {len(pins)} packages at their locked versions: ok')
+
+
+CHECKS = dict(torch=check_torch, mmcv=check_mmcv, stack=check_stack, hf_reference=check_hf_reference,
+              lock=check_lock)
 
 
 def main(parts):

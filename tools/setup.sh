@@ -3,10 +3,21 @@
 # requirements.txt and mmvitdet itself (editable). Nothing is compiled by default.
 #
 #   bash tools/setup.sh                     # set up (or finish setting up) the environment; a rerun takes seconds
-#   bash tools/setup.sh --check             # only verify; changes nothing; exit 1 and say what is missing otherwise
+#   bash tools/setup.sh --if-needed         # nothing (at once) when the environment was set up from the current
+#                                           # lock by this script; else as above (run_tests.sh, quickstart.sh)
+#   bash tools/setup.sh --check             # only verify, including drift from requirements.lock; changes
+#                                           # nothing; exit 1 and say what is missing or drifted otherwise
+#   bash tools/setup.sh --no-lock           # resolve from requirements*.txt with pip instead of the lock
+#   bash tools/setup.sh --relock            # regenerate requirements.lock / requirements-hf-reference.lock (uv)
 #   bash tools/setup.sh --mmcv-ops full     # mmcv with ALL its compiled ops (a verified prebuilt wheel, else a
 #                                           # source build: 11-30 min on 2 cores, needs a C++ compiler)
 #   bash tools/setup.sh --mmcv-ops lite     # back to the default: mmcv-lite (pure Python) + torchvision's kernels
+#
+# The environment is installed from requirements.lock (every package pinned with its sha256, for CPython 3.11 on
+# Linux x86_64) with uv: uv on PATH, else uv $UV_VERSION fetched once into <repo>/.uv/ with pip. uv takes the
+# package sources pip is configured with (index-url, extra-index-url, find-links, from pip's config or PIP_*).
+# Without CPython 3.11 on Linux x86_64, without uv, with --no-lock, MMVITDET_TORCH_SPEC, or a working torch of
+# another version already installed, the requirements are resolved with pip instead (the steps below).
 #
 # mmcv ops: Mask R-CNN calls two of mmcv's ~110 compiled functions, nms and RoIAlign. By default mmcv-lite (mmcv's
 # pure wheel) is installed and mmvitdet provides mmcv._ext from torchvision's kernels (mmvitdet/ops/), found through
@@ -17,8 +28,8 @@
 # with ${PYTHON:-python3}).
 # Knobs: MMVITDET_TORCH_SPEC  what to pip-install when no working torch+torchvision pair is present
 #                             (default "torch==2.14.1 torchvision==0.29.1"); a working pair is always kept.
-#        PIP_FIND_LINKS       folders offered to pip; a prebuilt mmcv-2.1.0 wheel there is taken, then verified.
-#                             On a GPU machine OpenMMLab's wheel index for the torch/CUDA pair is tried next
+#        PIP_FIND_LINKS       folders offered to pip (and uv); a prebuilt mmcv-2.1.0 wheel there is taken, then
+#                             verified. On a GPU machine OpenMMLab's wheel index for the torch/CUDA pair is tried next
 #                             (tools/mmcv_wheel_index.py); the source build comes last.
 #        MAX_JOBS             parallel compile jobs of an mmcv source build (default: number of cores).
 set -euo pipefail
@@ -27,13 +38,17 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 MODE=install
 MMCV_OPS=keep
+USE_LOCK=1
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --check) MODE=check ;;
+        --if-needed) MODE=if-needed ;;
+        --relock) MODE=relock ;;
+        --no-lock) USE_LOCK=0 ;;
         --mmcv-ops) MMCV_OPS="${2:-}"; shift ;;
         --mmcv-ops=*) MMCV_OPS="${1#*=}" ;;
-        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
-        *) echo "setup.sh: unknown argument '$1' (use no argument to install, --check to verify, --mmcv-ops full|lite)" >&2; exit 2 ;;
+        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+        *) echo "setup.sh: unknown argument '$1' (use no argument to install, --check to verify, --if-needed, --no-lock, --relock, --mmcv-ops full|lite)" >&2; exit 2 ;;
     esac
     shift
 done
@@ -46,10 +61,49 @@ TORCH_SPEC="${MMVITDET_TORCH_SPEC:-torch==2.14.1 torchvision==0.29.1}"
 MMCV_VERSION=2.1.0
 # Built mmcv wheels are kept here, one folder per torch build, so a re-created venv reuses them (git-ignored).
 WHEEL_CACHE="$REPO/.whl"
+LOCK="$REPO/requirements.lock"
+HF_LOCK="$REPO/requirements-hf-reference.lock"
+UV_VERSION=0.13.9
 START=$SECONDS
 
 say() { echo "[setup] $*"; }
 die() { echo "[setup] ERROR: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- uv and the package sources pip is configured with
+find_uv() {
+    if command -v uv >/dev/null 2>&1; then command -v uv; return; fi
+    if [[ ! -x "$REPO/.uv/bin/uv" ]]; then
+        "${PYTHON:-python3}" -m pip install --quiet --disable-pip-version-check --target "$REPO/.uv" "uv==$UV_VERSION" \
+            >&2 || return 1
+    fi
+    echo "$REPO/.uv/bin/uv"
+}
+pip_setting() {  # $1: PIP_* variable, $2: pip config key; one value per line
+    local value="${!1:-}"
+    [[ -n $value ]] || value="$("${PYTHON:-python3}" -m pip config get "global.$2" 2>/dev/null || true)"
+    printf '%s\n' $value
+}
+UV_SOURCES=()
+uv_sources() {
+    local value
+    UV_SOURCES=(--index-strategy unsafe-best-match)  # exact pins with hashes: take each where it is offered
+    while read -r value; do [[ -n $value ]] && UV_SOURCES+=(--index-url "$value"); done < <(pip_setting PIP_INDEX_URL index-url)
+    while read -r value; do [[ -n $value ]] && UV_SOURCES+=(--extra-index-url "$value"); done < <(pip_setting PIP_EXTRA_INDEX_URL extra-index-url)
+    while read -r value; do [[ -n $value ]] && UV_SOURCES+=(--find-links "$value"); done < <(pip_setting PIP_FIND_LINKS find-links)
+    return 0
+}
+
+if [[ $MODE == relock ]]; then
+    UV="$(find_uv)" || die "uv is needed to write the lock: pip install uv==$UV_VERSION"
+    uv_sources
+    common=(--generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-annotate
+            --custom-compile-command "bash tools/setup.sh --relock" "${UV_SOURCES[@]}")
+    rm -f "$LOCK" "$HF_LOCK"  # uv keeps the pins of an existing output file
+    "$UV" pip compile "${common[@]}" -o "$LOCK" "$REPO/requirements-lock.in"
+    "$UV" pip compile "${common[@]}" --no-deps -o "$HF_LOCK" "$REPO/requirements-hf-reference.txt"
+    say "wrote $LOCK and $HF_LOCK ($((SECONDS - START)) s)"
+    exit 0
+fi
 
 # ---------------------------------------------------------------- environment
 if [[ -n "${VIRTUAL_ENV:-}" ]]; then
@@ -65,14 +119,35 @@ else
 fi
 PY="$VENV/bin/python"
 export PATH="$VENV/bin:$PATH"   # ninja (for the mmcv build) and console scripts of the venv
+# What the environment was set up from: the lock files, this script, the package metadata, the checkout.
+STAMP="$VENV/.mmvitdet-setup"
+stamp_text() {
+    cat "$LOCK" "$HF_LOCK" "$REPO/tools/setup.sh" "$REPO/pyproject.toml" 2>/dev/null | sha256sum | cut -d' ' -f1
+    echo "$REPO"
+}
+if [[ $MODE == if-needed ]]; then
+    if [[ -f $STAMP && "$(cat "$STAMP")" == "$(stamp_text)" ]]; then
+        exit 0  # set up by this script from the current lock; `bash tools/setup.sh --check` verifies it
+    fi
+    MODE=install
+fi
 say "environment: $VENV ($("$PY" -c 'import sys; print(sys.version.split()[0])'))"
 
 pip_install() { "$PY" -m pip install --progress-bar off "$@"; }
 
 # ---------------------------------------------------------------- checks (tools/check_env.py says what failed)
 check() { "$PY" "$REPO/tools/check_env.py" "$@"; }
-check_all() { check torch mmcv stack; }
-installed() { "$PY" -m pip show "$1" >/dev/null 2>&1; }
+# the lock applies: CPython 3.11 on Linux x86_64, no --no-lock, no MMVITDET_TORCH_SPEC
+lock_applies() {
+    [[ $USE_LOCK == 1 && -z ${MMVITDET_TORCH_SPEC:-} && -f $LOCK ]] && "$PY" -c '
+import platform, sys
+sys.exit(not (sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11)
+              and sys.platform == "linux" and platform.machine() == "x86_64"))'
+}
+check_all() {
+    if lock_applies; then check torch mmcv stack lock; else check torch mmcv stack; fi
+}
+installed() { "$PY" -c 'import importlib.metadata as m, sys; m.version(sys.argv[1])' "$1" >/dev/null 2>&1; }
 # which mmcv distribution is installed: full, lite, both (broken: they share the folder mmcv/) or none
 mmcv_kind() {
     if installed mmcv && installed mmcv-lite; then echo both
@@ -89,12 +164,64 @@ if [[ $MODE == check ]]; then
 fi
 if [[ $MMCV_OPS == keep || $MMCV_OPS == "$(mmcv_kind)" ]] && report="$(check_all 2>&1)"; then
     echo "$report"
+    stamp_text > "$STAMP"
     say "already set up, nothing to do ($((SECONDS - START)) s)"
     exit 0
 fi
 
-# ---------------------------------------------------------------- 1. torch + torchvision
-if ! check torch; then
+# ---------------------------------------------------------------- 0. from the lock, with uv
+# The lock's lines for every package but those named (a requirement with its --hash continuation lines).
+lock_without() {
+    awk -v skip=" $* " '/^[A-Za-z0-9]/ { name = $1; sub(/==.*/, "", name); drop = index(skip, " " name " ") > 0 }
+                       !drop' "$LOCK"
+}
+locked_version() { sed -n "s/^$1==\([^ ]*\).*/\1/p" "$LOCK"; }
+install_from_lock() {
+    local uv kind have
+    uv="$(find_uv)" || { say "uv could not be installed: resolving with pip instead"; return 1; }
+    have="$("$PY" -c 'import importlib.metadata as m; print(m.version("torch"))' 2>/dev/null || true)"
+    if [[ -n $have && ${have%%+*} != "$(locked_version torch)" ]] && check torch >/dev/null 2>&1; then
+        say "keeping the working torch $have (the lock has $(locked_version torch)): resolving with pip instead"
+        return 1
+    fi
+    uv_sources
+    kind="$(mmcv_kind)"
+    [[ $MMCV_OPS == keep ]] && { [[ $kind == full ]] && check mmcv >/dev/null 2>&1 && MMCV_OPS=full || MMCV_OPS=lite; }
+    # mmcv and mmcv-lite share the folder mmcv/: exactly one of them stays installed
+    local drop=()
+    [[ $kind == both ]] && drop=(mmcv mmcv-lite)
+    [[ $MMCV_OPS == lite && $kind == full ]] && drop=(mmcv)
+    [[ $MMCV_OPS == full && $kind == lite ]] && drop=(mmcv-lite)
+    if [[ ${#drop[@]} -gt 0 ]]; then
+        say "removing ${drop[*]} for --mmcv-ops $MMCV_OPS"
+        "$uv" pip uninstall --python "$PY" "${drop[@]}" || die "could not uninstall ${drop[*]} from $VENV"
+    fi
+    say "installing requirements.lock with $("$uv" --version)"
+    # (called as an if condition, where set -e does not act: each step says why it failed)
+    if [[ $MMCV_OPS == lite ]]; then
+        "$uv" pip install --python "$PY" --no-deps --require-hashes "${UV_SOURCES[@]}" -r "$LOCK" \
+            || die "installing $LOCK failed (above); bash tools/setup.sh --no-lock resolves with pip instead"
+    else
+        "$uv" pip install --python "$PY" --no-deps --require-hashes "${UV_SOURCES[@]}" -r <(lock_without mmcv-lite) \
+            || die "installing $LOCK (without mmcv-lite) failed (above); --no-lock resolves with pip instead"
+    fi
+    if ! check hf_reference >/dev/null 2>&1; then
+        say "installing requirements-hf-reference.lock into $VENV/hf-reference (test-only)"
+        "$uv" pip install --python "$PY" --no-deps --require-hashes "${UV_SOURCES[@]}" --target "$VENV/hf-reference" \
+            -r "$HF_LOCK" || die "installing $HF_LOCK into $VENV/hf-reference failed (above)"
+    fi
+    "$uv" pip install --python "$PY" --no-deps --no-build-isolation -e "$REPO" \
+        || die "installing mmvitdet (editable) from $REPO failed (above)"
+    return 0
+}
+
+FROM_LOCK=0
+if lock_applies && install_from_lock; then
+    FROM_LOCK=1
+fi
+
+# ---------------------------------------------------------------- 1. torch + torchvision (resolved with pip)
+if [[ $FROM_LOCK == 0 ]] && ! check torch; then
     say "installing $TORCH_SPEC"
     # shellcheck disable=SC2086  # the spec is a list of requirements
     pip_install $TORCH_SPEC
@@ -219,7 +346,8 @@ else
 fi
 check mmcv || die "mmcv installed but its ops do not work. Fix: $PY -m pip uninstall -y mmcv mmcv-lite && rm -rf $WHEEL_CACHE && bash tools/setup.sh --mmcv-ops $MMCV_OPS"
 
-# ---------------------------------------------------------------- 3. OpenMMLab stack, requirements, mmvitdet
+# ---------------------------------------------------------------- 3. OpenMMLab stack, requirements, mmvitdet (pip)
+[[ $FROM_LOCK == 1 ]] || {
 say "installing mmengine, mmdet, mmpretrain, requirements.txt and mmvitdet (editable)"
 pip_install mmengine==0.10.7 mmdet==3.3.0 mmpretrain==1.2.0 -r requirements.txt
 # Test-only references (timm, transformers) for the checkpoint-layout tests; see the pins explained there.
@@ -231,7 +359,9 @@ if ! check hf_reference >/dev/null 2>&1; then
     pip_install --no-deps --upgrade --target "$HF_REFERENCE" -r requirements-hf-reference.txt
 fi
 pip_install --no-build-isolation --no-deps -e .
+}
 
 # ---------------------------------------------------------------- verify
 check_all || die "set-up finished but the checks above failed; fix the named package, then rerun bash tools/setup.sh"
+stamp_text > "$STAMP"
 say "done in $((SECONDS - START)) s"
