@@ -108,7 +108,7 @@ fi
 # ---------------------------------------------------------------- environment
 if [[ -n "${VIRTUAL_ENV:-}" ]]; then
     VENV="$VIRTUAL_ENV"
-    [[ -x "$VENV/bin/python" ]] || die "VIRTUAL_ENV=$VENV has no bin/python: activate a working venv, or unset VIRTUAL_ENV to use $REPO/.venv"
+    [[ -x "$VENV/bin/python" ]] || die "VIRTUAL_ENV=$VENV has no bin/python: activate a working venv, or unset VIRTUAL_ENV and run bash tools/setup.sh to use $REPO/.venv"
 else
     VENV="$REPO/.venv"
     if [[ ! -x "$VENV/bin/python" ]]; then
@@ -311,40 +311,43 @@ install_mmcv_full() {
 }
 
 # mmcv and mmcv-lite share the folder mmcv/: exactly one of them stays installed.
-kind="$(mmcv_kind)"
-if [[ $MMCV_OPS == keep ]]; then
-    if [[ $kind == full ]] && check mmcv >/dev/null 2>&1; then MMCV_OPS=full; else MMCV_OPS=lite; fi
-fi
-if [[ $kind == both ]]; then
-    say "mmcv and mmcv-lite are both installed (they overwrite each other's files): removing both"
-    "$PY" -m pip uninstall -y mmcv mmcv-lite
-    kind=none
-fi
-if [[ $MMCV_OPS == lite ]]; then
-    if [[ $kind == full ]]; then
-        say "removing mmcv (full) for mmcv-lite; bash tools/setup.sh --mmcv-ops full brings it back"
-        "$PY" -m pip uninstall -y mmcv
+# (mmcv-lite from the lock is verified with the rest at the end)
+if [[ $FROM_LOCK == 0 || $MMCV_OPS == full ]]; then
+    kind="$(mmcv_kind)"
+    if [[ $MMCV_OPS == keep ]]; then
+        if [[ $kind == full ]] && check mmcv >/dev/null 2>&1; then MMCV_OPS=full; else MMCV_OPS=lite; fi
+    fi
+    if [[ $kind == both ]]; then
+        say "mmcv and mmcv-lite are both installed (they overwrite each other's files): removing both"
+        "$PY" -m pip uninstall -y mmcv mmcv-lite
         kind=none
     fi
-    if [[ $kind == none ]] || ! check mmcv >/dev/null 2>&1; then
-        say "installing mmcv-lite $MMCV_VERSION (pure Python; nms and RoIAlign run on torchvision's kernels)"
-        pip_install --force-reinstall --no-deps "mmcv-lite==$MMCV_VERSION"
-        pip_install "mmcv-lite==$MMCV_VERSION"
+    if [[ $MMCV_OPS == lite ]]; then
+        if [[ $kind == full ]]; then
+            say "removing mmcv (full) for mmcv-lite; bash tools/setup.sh --mmcv-ops full brings it back"
+            "$PY" -m pip uninstall -y mmcv
+            kind=none
+        fi
+        if [[ $kind == none ]] || ! check mmcv >/dev/null 2>&1; then
+            say "installing mmcv-lite $MMCV_VERSION (pure Python; nms and RoIAlign run on torchvision's kernels)"
+            pip_install --force-reinstall --no-deps "mmcv-lite==$MMCV_VERSION"
+            pip_install "mmcv-lite==$MMCV_VERSION"
+        fi
+    else
+        if [[ $kind == lite ]]; then
+            say "removing mmcv-lite for mmcv with its compiled ops"
+            "$PY" -m pip uninstall -y mmcv-lite
+            kind=none
+        fi
+        if [[ $kind == full ]] && ! check mmcv >/dev/null 2>&1; then
+            say "removing the unusable mmcv (a wheel built against another torch fails with 'undefined symbol')"
+            "$PY" -m pip uninstall -y mmcv
+            kind=none
+        fi
+        [[ $kind == none ]] && install_mmcv_full
     fi
-else
-    if [[ $kind == lite ]]; then
-        say "removing mmcv-lite for mmcv with its compiled ops"
-        "$PY" -m pip uninstall -y mmcv-lite
-        kind=none
-    fi
-    if [[ $kind == full ]] && ! check mmcv >/dev/null 2>&1; then
-        say "removing the unusable mmcv (a wheel built against another torch fails with 'undefined symbol')"
-        "$PY" -m pip uninstall -y mmcv
-        kind=none
-    fi
-    [[ $kind == none ]] && install_mmcv_full
+    check mmcv || die "mmcv installed but its ops do not work. Fix: $PY -m pip uninstall -y mmcv mmcv-lite && rm -rf $WHEEL_CACHE && bash tools/setup.sh --mmcv-ops $MMCV_OPS"
 fi
-check mmcv || die "mmcv installed but its ops do not work. Fix: $PY -m pip uninstall -y mmcv mmcv-lite && rm -rf $WHEEL_CACHE && bash tools/setup.sh --mmcv-ops $MMCV_OPS"
 
 # ---------------------------------------------------------------- 3. OpenMMLab stack, requirements, mmvitdet (pip)
 [[ $FROM_LOCK == 1 ]] || {
