@@ -31,3 +31,25 @@ def isolated_mmengine_state(mmengine_baseline):
     for cls in _manager_classes():
         cls._instance_dict.clear()
         cls._instance_dict.update(mmengine_baseline.get(cls, {}))
+
+
+REPO = __import__('pathlib').Path(__file__).resolve().parents[1]
+OUTPUT_FOLDERS = ('data', 'work_dirs', 'outputs', 'checkpoints')  # where the tools write by default, relative to cwd
+
+
+def _checkout_outputs():
+    entries = set(p.name for p in REPO.iterdir())
+    for folder in OUTPUT_FOLDERS:
+        if (REPO / folder).is_dir():
+            entries |= {f'{folder}/{p.name}' for p in (REPO / folder).iterdir()}
+    return entries
+
+
+@pytest.fixture(autouse=True)
+def checkout_stays_clean():
+    """Tests write into temporary folders only: a test that leaves a new entry in the checkout fails (the
+    quickstart's 'with no data present, this generates ...' must still hold after the suite ran)."""
+    before = _checkout_outputs()
+    yield
+    new = sorted(_checkout_outputs() - before - {'.pytest_cache', '__pycache__'})
+    assert not new, f'the test wrote {new} into the checkout {REPO}: write into tmp_path instead'

@@ -154,3 +154,13 @@ def test_train_tool_amp_without_cuda_trains_in_fp32(toy_config, tmp_path, monkey
     _load_tool('train').main([str(toy_config), '--amp', '--work-dir', str(tmp_path / 'amp'),
                               '--cfg-options', 'train_cfg.max_iters=1'])
     assert (tmp_path / 'amp' / 'iter_1.pth').is_file()
+
+
+def test_dataloader_workers_fit_the_machine(tmp_path, capsys):
+    from mmvitdet.engine.launch_config import available_cpus, load_launch_config
+    config = REPO / 'configs/mae/mask-rcnn_vit-b-mae_fpn_lsj-100e_coco.py'  # 4 train / 2 val workers, as mmdet's
+    cfg = load_launch_config(str(config), None, str(tmp_path / 'w'))
+    cpus = available_cpus()
+    assert cfg.train_dataloader.num_workers == min(4, cpus) and cfg.val_dataloader.num_workers == min(2, cpus)
+    if cpus < 4:
+        assert f'train_dataloader.num_workers 4 -> {cpus}' in capsys.readouterr().out

@@ -61,6 +61,7 @@ def test_resolved_when_the_config_is_parsed(roboflow):
     assert (dataset.ann_file, dataset.data_prefix.img) == ('train/_annotations.coco.json', 'train/')
     assert cfg.val_dataloader.dataset.ann_file == 'valid/_annotations.coco.json'
     assert list(dataset.metainfo.classes) == ['circle', 'star']  # category 0 'shapes' dropped
+    assert not {'classes', 'data_root', 'shapes'} & set(cfg)  # the quickstart's dataset variables are gone
     assert cfg.val_evaluator.ann_file == f'{roboflow}/valid/_annotations.coco.json'
     assert cfg.train_dataloader.dataset.pipeline == Config.fromfile(
         str(REPO / 'configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py')).train_pipeline

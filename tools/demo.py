@@ -56,6 +56,8 @@ def inference_config(config: str):
     for transform in cfg.test_dataloader.dataset.pipeline:
         if transform.get('type') == 'CheckedLoadImageFromFile':
             transform['type'] = 'LoadImageFromFile'
+    # DetInferencer writes the pictures itself; a LocalVisBackend without save_dir would only warn
+    cfg.visualizer.vis_backends = []
     return cfg
 
 

@@ -32,6 +32,9 @@ from .validation import AnnotationFormatError, DataNotFoundError, check_data_pat
 HINT = ('set MMVITDET_DATA_ROOT to the dataset folder, or own_data.data_root / own_data.train / '
         'own_data.val in the config (see configs/_base_/datasets/own-data_coco-format.py)')
 SPLIT_OF_LOADER = dict(train_dataloader='train', val_dataloader='val', test_dataloader='val')
+# Top-level variables of the inherited configs that describe their own dataset (the quickstart's shapes, COCO's
+# root): an own-data config drops them, so its printed form names only the own set.
+BASE_DATASET_VARIABLES = ('classes', 'data_root', 'shapes', 'dataset_type', 'missing_data_hint')
 EVALUATORS = ('val_evaluator', 'test_evaluator')
 
 
@@ -181,6 +184,8 @@ def own_data_config(base, own_data: dict = None) -> Dict[str, Any]:
     if own is None:
         raise AnnotationFormatError('own_data_config(_base_): no own_data in the bases; inherit '
                                     'configs/_base_/datasets/own-data_coco-format.py')
+    for key in BASE_DATASET_VARIABLES:  # ``base`` is the dict mmengine merges the config into
+        base.pop(key, None)
     try:
         resolved = resolve_own_data(dict(own))
     except DataNotFoundError:

@@ -16,12 +16,14 @@ class ShapesDataset(CheckedCocoDataset):
         generate: fields of :class:`mmvitdet.datasets.shapes.ShapesParams` (num_train,
             num_val, img_size, seed, classes, ...). When ``data_root`` holds no dataset,
             rank 0 generates it (the other ranks wait); when it holds one made with other
-            parameters, loading fails and names them. None: never generate.
+            parameters, loading fails and names them. None: never generate. A ``lazy_init``
+            dataset (mmdet's DetInferencer builds one only to read the class names) generates
+            nothing.
         Other arguments as :class:`mmdet.datasets.CocoDataset`.
     """
 
     def __init__(self, *args, generate: Optional[dict] = None, **kwargs) -> None:
-        if generate is not None:
+        if generate is not None and not kwargs.get('lazy_init', False):
             data_root = kwargs.get('data_root')
             if not data_root:
                 raise ValueError('ShapesDataset(generate=...) needs data_root: the folder '

@@ -50,7 +50,34 @@ def load_launch_config(config: str,
         cfg.optim_wrapper.loss_scale = 'dynamic'
     if not torch.cuda.is_available():
         adapt_to_cpu(cfg)
+    fit_dataloader_workers(cfg)
     return cfg
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, as torch's DataLoader counts them)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def fit_dataloader_workers(cfg: Config) -> List[str]:
+    """Lower each dataloader's ``num_workers`` to the CPUs this machine offers (in place); the changes, logged.
+
+    The configs state the workers of a GPU node (4 per GPU, as mmdet's); above the CPU count torch only warns
+    and the workers compete with the main process."""
+    cpus = available_cpus()
+    changes = []
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        entry = cfg.get(loader, None)
+        if isinstance(entry, dict) and int(entry.get('num_workers', 0)) > cpus:
+            changes.append(f'{loader}.num_workers {entry["num_workers"]} -> {cpus}')
+            entry['num_workers'] = cpus
+    if changes:
+        print_log(f'dataloader workers fitted to the {cpus} CPUs of this machine: {", ".join(changes)}',
+                  logger='current')
+    return changes
 
 
 def _replace_sync_bn(node: Any, path: str, changed: List[str]) -> None:
