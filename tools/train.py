@@ -2,7 +2,7 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--amp] [--auto-scale-lr] [--resume [CKPT]]
                                  [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
-                                 [--vis-backend tensorboard|wandb|mlflow|...]
+                                 [--vis-backend tensorboard|wandb|mlflow|...] [--short [ITERS] [--short-size PX]]
 """
 import argparse
 import os
@@ -38,6 +38,16 @@ def parse_args(argv=None):
         choices=['local', *VIS_BACKENDS],
         help='experiment tracking besides the local scalars.json, e.g. --vis-backend tensorboard '
         '(logs in <work_dir>/<timestamp>/vis_data; needs that backend\'s package, e.g. pip install tensorboard)')
+    parser.add_argument(
+        '--short',
+        nargs='?',
+        type=int,
+        const=20,
+        metavar='ITERS',
+        help='a first look in minutes on a CPU: ITERS iterations (default 20) of batch 2 at --short-size pixels, '
+        'then an evaluation on the first 20 val images; work dir work_dirs/<config stem>_short')
+    parser.add_argument('--short-size', type=int, default=256, metavar='PX',
+                        help='input size of --short (default 256; configs at a smaller size keep theirs)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none', help='job launcher')
     # torch.distributed launchers pass --local-rank (torch >= 2.0) or --local_rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -60,7 +70,15 @@ def main(argv=None):
 
     setup_cache_size_limit_of_dynamo()
     # --amp: AmpOptimWrapper; without CUDA the config falls back to fp32 (one log line)
-    cfg = load_launch_config(args.config, args.cfg_options, args.work_dir, args.launcher, amp=args.amp)
+    work_dir = args.work_dir
+    if args.short is not None and work_dir is None:  # never mixed into a full run's work dir
+        work_dir = os.path.join('./work_dirs', os.path.splitext(os.path.basename(args.config))[0] + '_short')
+    cfg = load_launch_config(args.config, args.cfg_options, work_dir, args.launcher, amp=args.amp)
+    if args.short is not None:
+        from mmengine.logging import print_log
+        from mmvitdet.engine.short_run import shorten
+        for change in shorten(cfg, args.short, args.short_size, args.config):
+            print_log(f'short run: {change}', logger='current')
 
     from mmvitdet.engine.divergence_guard import add_divergence_guard
     add_divergence_guard(cfg)  # a non-finite loss stops the run (divergence_guard.enable=False: train on)

@@ -14,12 +14,13 @@ from typing import Any, Dict, Optional, Tuple
 PAPER_INITS = ('supervised', 'random', 'mocov3', 'beit', 'mae')  # the paper's row order
 # Inits beyond the paper (configs/{dino,dinov2,clip,siglip,sam}/ and the 2025-26 releases
 # configs/{dinov3,eva02,pe,aimv2,siglip2}/), after the paper's five.
-NEW_INITS = ('dino', 'ibot', 'dinov2', 'clip', 'siglip', 'sam', 'dinov3', 'eva02', 'pe', 'aimv2', 'siglip2')
+NEW_INITS = ('dino', 'ibot', 'dinov2', 'clip', 'siglip', 'sam', 'dinov3', 'eva02', 'pe', 'aimv2', 'siglip2',
+             'own')  # 'own': configs/own_init/, a user's pre-trained file (the checkpoint column names it)
 INITS = PAPER_INITS + NEW_INITS
 INIT_LABELS = {'supervised': 'supervised (IN1k)', 'random': 'random', 'mocov3': 'MoCo v3',
                'beit': 'BEiT', 'mae': 'MAE', 'dino': 'DINO', 'ibot': 'iBOT', 'dinov2': 'DINOv2',
                'clip': 'CLIP', 'siglip': 'SigLIP', 'sam': 'SAM', 'dinov3': 'DINOv3', 'eva02': 'EVA-02',
-               'pe': 'PE-Core', 'aimv2': 'AIMv2', 'siglip2': 'SigLIP 2'}
+               'pe': 'PE-Core', 'aimv2': 'AIMv2', 'siglip2': 'SigLIP 2', 'own': 'own ViT'}
 SIZES = {768: 'B', 1024: 'L', 1280: 'H', 1536: 'H', 384: 'S', 192: 'T'}  # 1536: AIMv2-H
 ARCH_SIZES = {'base': 'B', 'large': 'L', 'huge': 'H', 'b': 'B', 'l': 'L', 'h': 'H'}
 # Checkpoint formats that name their pre-training (mmvitdet.checkpoints.FORMATS). Not these:

@@ -46,6 +46,8 @@ class ConvertedCheckpoint:
         rel_tables: 'shared' | 'window' | 'global' | 'blocks.N' -> RelTable.
         dropped: (source key, shape, reason) of every tensor not used.
         meta: extra facts (e.g. the grid of a converted mmvitdet file).
+        detected: the layout the keys match when ``format`` was given, not detected (None: detected, or no
+            layout matches).
     """
     path: str
     format: str
@@ -56,6 +58,14 @@ class ConvertedCheckpoint:
     dropped: List[Tuple[str, Tuple[int, ...], str]] = field(
         default_factory=list)
     meta: dict = field(default_factory=dict)
+    detected: Optional[str] = None
+
+    @property
+    def format_label(self) -> str:
+        """The layout for the load report: the detected one, and the one it was read as where they differ."""
+        if self.detected is None or self.detected == self.format:
+            return self.format
+        return f'{self.detected}, detected from its keys; read as {self.format}, as init_cfg.format asks'
 
     def add(self, key: str, value: torch.Tensor, src_key: str,
             note: str = '', src_shape: Optional[Tuple[int, ...]] = None):

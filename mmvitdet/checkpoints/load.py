@@ -74,6 +74,8 @@ def read_checkpoint(path: str,
         dropped.append((other, (), why))
     name = detect_format(state, path) if format == 'auto' else format
     ckpt = FORMATS[name].convert(state, path)
+    if format != 'auto':
+        ckpt.detected = next((n for n, module in FORMATS.items() if module.matches(state)), None)
     ckpt.dropped = dropped + ckpt.dropped
     ckpt.meta['reader'] = loaded.reader
     if loaded.config is not None:

@@ -1,5 +1,5 @@
 """``CheckedCocoMetric``: mmdet's CocoMetric whose labels map to category ids by id, not by name."""
-from typing import Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 from mmdet.evaluation import CocoMetric
 from mmdet.registry import METRICS
@@ -34,3 +34,12 @@ class CheckedCocoMetric(CocoMetric):
                 self._coco_api = CheckedCOCO(local_path, category_ids=category_ids)
         self.category_ids = None if category_ids is None else list(category_ids)
         self.cat_ids = self.category_ids  # CocoMetric fills cat_ids by name only while it is None
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """CocoMetric's metrics over the images that were evaluated.
+
+        mmdet scores every image of the annotation file; an evaluation of part of the set (``indices`` on the
+        dataset, as ``tools/train.py --short`` does) would then count the ground truth of the others as missed.
+        """
+        self.img_ids = sorted({pred['img_id'] for _, pred in results})
+        return super().compute_metrics(results)
