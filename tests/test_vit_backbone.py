@@ -1,6 +1,7 @@
 """The ViT backbone against mmpretrain's reference ViTs, and its window logic."""
 import pytest
 import torch
+import torch.nn as nn
 from mmpretrain.models import BEiTViT, VisionTransformer
 
 from mmvitdet.models import ViT
@@ -262,3 +263,33 @@ def test_cuda_fp16_autocast_matches_fp32():
             half = model(x)
     for a, b in zip(ref, half):
         torch.testing.assert_close(b.float(), a, rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize('rel_pos', ['shared', 'per_block', 'decomposed'])
+def test_a_frozen_backbone_stays_bit_identical_through_a_training_step(rel_pos):
+    """frozen_stages=num_layers: every backbone tensor (relative tables of every kind included) unchanged by
+    AdamW with weight decay, while what follows it trains; the forward keeps no autograd graph."""
+    torch.manual_seed(0)
+    model = ViT(arch=TINY, img_size=64, window_size=2, global_attn_indices=(1, 3), use_rel_pos_bias=rel_pos,
+                rel_pos_zero_init=False, drop_path_rate=0.5, frozen_stages=TINY['num_layers'])
+    head = nn.Conv2d(TINY['embed_dims'], 1, 1)
+    model.train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    optimizer = torch.optim.AdamW([*model.parameters(), *head.parameters()], lr=1e-2, weight_decay=0.1)
+    outs = model(torch.randn(2, 3, 64, 64))
+    assert all(not o.requires_grad and o.grad_fn is None for o in outs)
+    head_before = head.weight.detach().clone()
+    sum(head(o).square().mean() for o in outs).backward()
+    optimizer.step()
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert not torch.equal(head_before, head.weight)
+    assert not any(m.training for m in model.modules())  # drop path off
+    assert not [n for n, p in model.named_parameters() if p.requires_grad]
+
+
+def test_partial_freezing_includes_the_shared_tables():
+    model = ViT(arch=TINY, img_size=64, window_size=2, global_attn_indices=(1, 3), frozen_stages=1)
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    assert {n for n in dict(model.named_parameters()) if n.startswith('rel_pos_bias_')} <= frozen
+    assert 'blocks.0.attn.qkv.weight' in frozen and 'blocks.1.attn.qkv.weight' not in frozen
+    assert model(torch.randn(1, 3, 64, 64))[-1].requires_grad  # blocks 1.. still train

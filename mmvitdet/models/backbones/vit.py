@@ -136,8 +136,12 @@ class ViT(BaseModule):
         with_cp: activation checkpointing per block (saves memory, costs a
             second forward of each block in backward).
         frozen_stages: -1 trains everything; k >= 0 freezes the patch
-            embedding, the abs position embedding, the pre-norm and the
-            first k blocks.
+            embedding (and its norm), the abs position embedding, the pre-norm,
+            the shared relative-position tables and the first k blocks (their
+            own tables included), and keeps them in eval mode. k = num_layers
+            freezes the whole backbone, whose forward then builds no autograd
+            graph (the frozen-backbone protocol); tables a release does not
+            have stay at their zero init.
 
     Forward: [B, 3, H, W] images -> tuple of [B, C, ceil(H/16), ceil(W/16)]
     maps, one per out index (block outputs, no final norm).
@@ -346,8 +350,15 @@ class ViT(BaseModule):
     def _freeze_stages(self) -> None:
         if self.frozen_stages < 0:
             return
+        if self.fully_frozen:  # every tensor, RoPE and anything a block option adds included
+            for m in self.modules():
+                m.training = False
+            for p in self.parameters():
+                p.requires_grad = False
+            return
         frozen = [self.patch_embed] + list(self.blocks[:self.frozen_stages])
-        frozen += [m for m in (self.norm_pre, self.patch_norm) if m is not None]
+        frozen += [m for m in (self.norm_pre, self.patch_norm, self.rel_pos_bias_window, self.rel_pos_bias_global)
+                   if m is not None]
         for m in frozen:
             m.eval()
             for p in m.parameters():
@@ -404,8 +415,15 @@ class ViT(BaseModule):
                     for t in tables)
         return window_rope, global_rope
 
+    @property
+    def fully_frozen(self) -> bool:
+        return self.frozen_stages == self.num_layers
+
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """[B, 3, H, W] -> tuple of [B, C, ceil(H/16), ceil(W/16)], one per out index."""
+        if self.fully_frozen and torch.is_grad_enabled():
+            with torch.no_grad():  # nothing upstream trains: keep no activations for backward
+                return self.forward(x)
         x = self.patch_embed(x)  # [B, h, w, C]
         grid_hw = tuple(x.shape[1:3])
         if self.patch_norm is not None:
