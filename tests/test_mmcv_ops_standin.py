@@ -252,15 +252,16 @@ def test_a_user_script_importing_mmdet_apis_first_runs_det_inferencer(tmp_path):
 
 
 @needs_stand_in
-def test_mmdet_own_tool_builds_a_project_model():
-    """mmdet's get_flops.py (shipped in the mmdet wheel under .mim/tools) on a project config."""
+def test_mmdet_own_tool_builds_a_project_model(tmp_path):
+    """mmdet's get_flops.py (shipped in the mmdet wheel under .mim/tools) on a project config (run in a temporary
+    folder: it builds the dataset, which the quickstart generates into data/shapes/ of the working directory)."""
     import mmdet
     tool = Path(mmdet.__file__).parent / '.mim' / 'tools' / 'analysis_tools' / 'get_flops.py'
     if not tool.is_file():
         pytest.skip(f'{tool} is not in this mmdet installation')
     config = REPO / 'configs' / 'quickstart' / 'mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py'
     proc = subprocess.run([sys.executable, str(tool), str(config), '--num-images', '1'],
-                          capture_output=True, text=True, cwd=REPO, timeout=600,
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600,
                           env=dict(os.environ, PYTHONPATH=str(REPO)))
     assert proc.returncode == 0 and 'Flops' in proc.stdout, proc.stdout[-2000:] + proc.stderr[-3000:]
 

@@ -63,7 +63,8 @@ def test_the_layout_is_detected_and_named(tmp_path, monkeypatch, capsys):
     vit.init_weights()
     assert f'Loaded ViT weights from {path} (format: timm): ' in capsys.readouterr().out
     report = load_pretrained(real_vit(Config.fromfile(str(MAE_B))), str(path), format='mae')
-    assert report.format == 'timm, detected from its keys; read as mae, as init_cfg.format asks'
+    assert (report.format, report.detected) == ('mae', 'timm')
+    assert '(format: timm, detected from its keys; read as mae, as init_cfg.format asks)' in report.to_text()
 
 
 def test_missing_files_say_whose_they_are(tmp_path, monkeypatch):

@@ -60,13 +60,6 @@ class ConvertedCheckpoint:
     meta: dict = field(default_factory=dict)
     detected: Optional[str] = None
 
-    @property
-    def format_label(self) -> str:
-        """The layout for the load report: the detected one, and the one it was read as where they differ."""
-        if self.detected is None or self.detected == self.format:
-            return self.format
-        return f'{self.detected}, detected from its keys; read as {self.format}, as init_cfg.format asks'
-
     def add(self, key: str, value: torch.Tensor, src_key: str,
             note: str = '', src_shape: Optional[Tuple[int, ...]] = None):
         if key in self.weights:

@@ -2,7 +2,7 @@
 import re
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 Shape = Tuple[int, ...]
 
@@ -21,6 +21,7 @@ class LoadReport:
     new: (model key, shape, why) initialized here, not from the file.
     dropped: (checkpoint key, shape, why) left out.
     notes: how the file was read and which config facts were checked.
+    detected: the layout the keys match where ``format`` was forced to another (else None).
     """
     path: str
     format: str
@@ -29,13 +30,21 @@ class LoadReport:
     new: List[Tuple[str, Shape, str]] = field(default_factory=list)
     dropped: List[Tuple[str, Shape, str]] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
+    detected: Optional[str] = None
+
+    @property
+    def format_label(self) -> str:
+        """The layout as the report states it: the detected one, and the one it was read as where they differ."""
+        if self.detected is None or self.detected == self.format:
+            return self.format
+        return f'{self.detected}, detected from its keys; read as {self.format}, as init_cfg.format asks'
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def to_text(self) -> str:
         """Human-readable summary; block-indexed keys are grouped as 'blocks.*'."""
-        lines = [f'Loaded ViT weights from {self.path} (format: {self.format}): '
+        lines = [f'Loaded ViT weights from {self.path} (format: {self.format_label}): '
                  f'{len(self.loaded)} loaded, {len(self.resized)} resized, '
                  f'{len(self.new)} newly initialized, {len(self.dropped)} '
                  'dropped.']

@@ -344,7 +344,7 @@ def standardize(ckpt: ConvertedCheckpoint, model: nn.Module,
     Returns:
         (state dict with every key of ``model``, LoadReport).
     """
-    report = LoadReport(ckpt.path, ckpt.format_label, dropped=list(ckpt.dropped))
+    report = LoadReport(ckpt.path, ckpt.format, dropped=list(ckpt.dropped), detected=ckpt.detected)
     patch_row = resize_checkpoint_patch_embed(ckpt, model.patch_size,
                                               patch_embed_resize)
     if patch_row is not None:
