@@ -15,6 +15,8 @@ from mmdet.registry import MODELS
 from mmvitdet.analysis.run_identity import identify_run
 from mmvitdet.checkpoints import FORMATS
 from mmvitdet.checkpoints.official_files import official_file_of
+from mmvitdet.utils.protocol_configs import FINE_TUNING
+from reduced_detector import build_reduced, train_step
 from test_configs import cpu_optim, weight_decay_by_name
 
 CONFIGS = Path(__file__).resolve().parents[1] / 'configs'
@@ -80,7 +82,8 @@ def built_vit(bb, **overrides):
 
 
 def test_every_release_config_is_listed():
-    found = {str(p.relative_to(CONFIGS)) for init in INITS for p in (CONFIGS / init).glob('*.py')}
+    found = {str(p.relative_to(CONFIGS)) for init in INITS for p in (CONFIGS / init).glob('*.py')
+             if FINE_TUNING.match(p.name)}  # the frozen / cascade siblings: tests/test_protocols.py
     assert found == set(EXPECTED)
 
 
@@ -138,42 +141,13 @@ def test_rope_ablation_is_a_variant(monkeypatch):
 @pytest.mark.parametrize('rel', sorted(EXPECTED))
 def test_one_training_iteration_at_reduced_size(rel, monkeypatch, tmp_path):
     """The config's real Mask R-CNN with its block options at width 64, depth 4, 64 px: one step on CPU."""
-    from mmengine.optim import build_optim_wrapper
-
-    from mmvitdet.engine.launch_config import adapt_to_cpu
     cfg = load(rel, monkeypatch)
     bb = cfg.model.backbone
     swiglu = bb.ffn_type == 'swiglu'
-    bb.update(arch=dict(embed_dims=64, num_layers=4, num_heads=2 if bb.norm_type == RMS else 4,
-                        feedforward_channels=96 if swiglu else 256),
-              img_size=64, window_size=2, global_attn_indices=(1, 3), out_indices=(0, 1, 2, 3), init_cfg=None,
-              with_cp=False)
-    cfg.model.data_preprocessor.pad_size_divisor = 64  # the LSJ configs pad every batch to 1024
-    cfg.model.neck[0].in_channels = 64
-    cfg.model.neck[1].in_channels = [64] * 4
-    # 8 sampled RoIs instead of 512: the 4conv1fc box head and the mask head dominate a CPU step
-    cfg.model.train_cfg.rcnn.sampler.num = 8
-    cfg.model.train_cfg.rpn.sampler.num = 32
-    cfg.model.train_cfg.rpn_proposal.update(nms_pre=100, max_per_img=20)
-    adapt_to_cpu(cfg)
-    torch.manual_seed(0)
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        model = MODELS.build(cfg.model)
-    model.init_weights()
-    from mmdet.structures import DetDataSample
-    from mmengine.structures import InstanceData
-    sample = DetDataSample(metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64), pad_shape=(64, 64),
-                                         scale_factor=(1., 1.), batch_input_shape=(64, 64)))
-    from mmdet.structures.mask import BitmapMasks
-    masks = torch.zeros(1, 64, 64, dtype=torch.uint8)
-    masks[0, 10:40, 15:45] = 1
-    sample.gt_instances = InstanceData(bboxes=torch.tensor([[15., 10., 45., 40.]]), labels=torch.tensor([3]),
-                                       masks=BitmapMasks(masks.numpy(), 64, 64))
-    batch = dict(inputs=[torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)], data_samples=[sample])
-    optim_wrapper = build_optim_wrapper(model, cpu_optim(cfg))
+    model = build_reduced(cfg)
     first = model.backbone.blocks[0]
     before = first.attn.qkv.weight.detach().clone()
-    losses = model.train_step(batch, optim_wrapper)
+    losses = train_step(model, cfg)
     assert {'loss_rpn_cls', 'loss_cls', 'loss_bbox', 'loss_mask'} <= set(losses)
     assert all(torch.isfinite(v).all() for v in losses.values())
     assert not torch.equal(before, first.attn.qkv.weight)

@@ -65,8 +65,8 @@ def main(argv=None):
     from mmdet.utils import setup_cache_size_limit_of_dynamo
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
-    from mmvitdet.engine.launch_config import (init_cpu_distributed, load_launch_config,
-                                               shutdown_distributed)
+    from mmvitdet.engine.launch_config import (add_custom_hook_once, backbone_training_line, init_cpu_distributed,
+                                               load_launch_config, shutdown_distributed)
 
     setup_cache_size_limit_of_dynamo()
     # --amp: AmpOptimWrapper; without CUDA the config falls back to fp32 (one log line)
@@ -109,10 +109,12 @@ def main(argv=None):
     init_cpu_distributed(cfg)
     own_data = cfg.get('own_data', None) is not None
     if own_data:
-        from mmvitdet.engine.launch_config import add_custom_hook_once
         add_custom_hook_once(cfg, dict(type='BatchInFlightHook'))
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.logger.info(f'mmcv ops: {mmcv_ops_backend()}')  # compiled mmcv, or torchvision's kernels
+    frozen_line = backbone_training_line(runner.model)
+    if frozen_line:
+        runner.logger.info(frozen_line)
     try:
         runner.train()
     except Exception as exc:

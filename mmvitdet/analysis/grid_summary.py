@@ -73,6 +73,8 @@ class Grid:
                 f'{ident.schedule_label}')
         if ident.variant:
             text += f' [{ident.variant}]'
+        if ident.setting:
+            text += f' ({ident.setting})'
         return text
 
 

@@ -42,6 +42,8 @@ class RunGroup:
             None not in (ident.lr, ident.wd, ident.dp)) else ident.schedule_label
         if ident.variant:
             text += f' [{ident.variant}]'
+        if ident.setting:
+            text += f' ({ident.setting})'
         if self.differs:
             text += ' {' + ', '.join(self.differs[:3]) + ('...' if len(self.differs) > 3 else '') + '}'
         return text

@@ -13,8 +13,10 @@ NA = '-'
 
 
 def paper_design(group: RunGroup) -> bool:
-    """The paper's detector, epoch schedule (what the main table compares)."""
-    return group.identity.variant == '' and group.identity.by_epoch
+    """The paper's detector and protocol (Mask R-CNN, fully fine-tuned), epoch schedule: what the main table
+    compares."""
+    ident = group.identity
+    return ident.variant == '' and ident.by_epoch and ident.setting == ''
 
 
 def best_group(groups: List[RunGroup]) -> Optional[RunGroup]:

@@ -2,7 +2,8 @@
 
 Read from the config itself (not from the folder name, which a user may choose freely):
 the backbone arch, its ``init_cfg`` (checkpoint file and format), the optimizer's lr and
-weight decay, the drop path rate and the schedule length. ``variant`` names every way the
+weight decay, the drop path rate, the schedule length, the protocol (fine-tuned or frozen
+backbone) and the detector (Mask R-CNN or Cascade Mask R-CNN). ``variant`` names every way the
 detector departs from the paper's design (4 global blocks, abs + shared rel position, the
 resolution adapter + FPN); it is empty for the paper's detector.
 """
@@ -51,6 +52,14 @@ class RunIdentity:
     variant: str  # '' for the paper's detector
     checkpoint: Optional[str]  # pre-trained file name (basename)
     init_source: str  # how ``init`` was determined
+    protocol: str = 'full'  # 'full' fine-tuning, 'frozen' backbone, 'frozen-<k>' (first k blocks)
+    detector: str = 'mask-rcnn'  # or 'cascade-mask-rcnn'
+
+    @property
+    def setting(self) -> str:
+        """Protocol and detector where they are not the paper's ('' for full fine-tuning of Mask R-CNN)."""
+        return ', '.join(p for p in (self.protocol if self.protocol != 'full' else '',
+                                     'cascade' if self.detector == 'cascade-mask-rcnn' else '') if p)
 
     @property
     def schedule_label(self) -> str:
@@ -168,6 +177,19 @@ def describe_variant(model: Dict) -> str:
     return ', '.join(parts)
 
 
+def identify_protocol(backbone: Dict) -> str:
+    """'full', 'frozen' (every backbone tensor) or 'frozen-<k>' (the embeddings and the first k blocks)."""
+    frozen = backbone.get('frozen_stages', -1)
+    if frozen == 'all' or (frozen is not None and frozen == _num_layers(backbone)):
+        return 'frozen'
+    return f'frozen-{frozen}' if isinstance(frozen, int) and frozen >= 0 else 'full'
+
+
+def identify_detector(model: Dict) -> str:
+    roi_type = str(_get(model, 'roi_head.type', ''))
+    return 'cascade-mask-rcnn' if 'Cascade' in roi_type else 'mask-rcnn'
+
+
 def describe_recipe(cfg: Dict) -> str:
     """Optimization departures from the 2021 recipe (layer-wise lr decay), '' for none."""
     rate = _get(cfg, 'optim_wrapper.paramwise_cfg.layer_decay_rate')
@@ -187,4 +209,5 @@ def identify_run(cfg: Dict, config_name: str = '') -> RunIdentity:
         init=init, size=identify_size(backbone), schedule=int(schedule or 0), by_epoch=by_epoch,
         lr=optim.get('lr'), wd=optim.get('weight_decay'), dp=backbone.get('drop_path_rate'),
         variant=', '.join(p for p in (describe_variant(model), describe_recipe(cfg)) if p),
-        checkpoint=ckpt, init_source=source)
+        checkpoint=ckpt, init_source=source, protocol=identify_protocol(backbone),
+        detector=identify_detector(model))

@@ -192,3 +192,17 @@ def shutdown_distributed() -> None:
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
+
+
+def backbone_training_line(model) -> Optional[str]:
+    """'backbone frozen: 0 of N tensors train ...' for a ViT with frozen stages, else None (for the launch log)."""
+    backbone = getattr(getattr(model, 'module', model), 'backbone', None)
+    frozen = getattr(backbone, 'frozen_stages', -1)
+    if not isinstance(frozen, int) or frozen < 0:
+        return None
+    params = list(backbone.parameters())
+    trained = sum(p.requires_grad for p in params)
+    if getattr(backbone, 'fully_frozen', False):
+        return (f'backbone frozen: {trained} of {len(params)} tensors train (eval mode, no drop path, forward '
+                'without autograd graph)')
+    return f'backbone frozen below block {frozen}: {trained} of {len(params)} tensors train'

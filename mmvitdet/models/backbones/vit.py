@@ -139,6 +139,7 @@ class ViT(BaseModule):
             embedding (and its norm), the abs position embedding, the pre-norm,
             the shared relative-position tables and the first k blocks (their
             own tables included), and keeps them in eval mode. k = num_layers
+            (or 'all', the frozen-backbone protocol's setting for any size)
             freezes the whole backbone, whose forward then builds no autograd
             graph (the frozen-backbone protocol); tables a release does not
             have stay at their zero init.
@@ -174,7 +175,7 @@ class ViT(BaseModule):
                  patch_norm: bool = False,
                  rope: Optional[dict] = None,
                  with_cp: bool = False,
-                 frozen_stages: int = -1,
+                 frozen_stages: Union[int, str] = -1,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         settings = _resolve_arch(arch)
@@ -194,8 +195,10 @@ class ViT(BaseModule):
         if window_size < 0:
             raise ValueError(f'ViT window_size={window_size} must be >= 0 '
                              '(0 = global attention in every block).')
-        if not -1 <= frozen_stages <= self.num_layers:
-            raise ValueError(f'ViT frozen_stages={frozen_stages} must be in '
+        if frozen_stages == 'all':
+            frozen_stages = self.num_layers
+        if not (isinstance(frozen_stages, int) and -1 <= frozen_stages <= self.num_layers):
+            raise ValueError(f"ViT frozen_stages={frozen_stages!r} must be 'all' or in "
                              f'[-1, {self.num_layers}].')
 
         quarters = default_quarter_indices(self.num_layers)
