@@ -11,6 +11,7 @@ import pytest
 from mmengine.config import Config
 
 from mmvitdet.sweep import GridError, load_grid, retime_schedule, run_state, write_run_config
+from mmvitdet.utils.protocol_configs import FINE_TUNING, init_name
 
 REPO = Path(__file__).resolve().parents[1]
 GRIDS = REPO / 'configs' / 'grids'
@@ -40,10 +41,20 @@ def expected_grids():
         out[f'{init}_vit-b_stage1.py'] = (f'{init}_vit-b', STAGE1_LR, STAGE1_WD, ['0.0'], 25)
         out[f'{init}_vit-l_stage2.py'] = (f'{init}_vit-l', ['1.6e-04'], ['0.1'], ['0.1', '0.2', '0.3', '0.4'], 50)
     out['aimv2_vit-l_stage1.py'] = ('aimv2_vit-l', STAGE1_LR, STAGE1_WD, ['0.0'], 25)
+    # The frozen track (configs/grids/_base_/frozen.py): every init and size, BoB's lr x the paper's wd, 36 epochs.
+    for config in sorted((REPO / 'configs').glob('*/mask-rcnn_vit-*_fpn_lsj-*e_coco.py')):
+        match = FINE_TUNING.match(config.name)
+        if match and config.parent.name not in ('ablations', 'grids'):
+            name = f"{init_name(match['init'])}_vit-{match['size']}_frozen"
+            out[f'{name}.py'] = (name, FROZEN_LR, STAGE1_WD, ['0.0'], 36)
     return out
 
 
+FROZEN_LR = ['8e-05', '1e-04', '2e-04', '3e-04']  # Battle of the Backbones
 EXPECTED = expected_grids()
+# a dry run per grid file; the frozen ones come from one template (tests/test_protocols.py checks them all)
+DRY_RUN = sorted(g for g in EXPECTED if not g.endswith('_frozen.py')) + ['mae_vit-b_frozen.py',
+                                                                          'dinov3_vit-h-plus_frozen.py']
 
 
 def sweep_main(*argv):
@@ -64,7 +75,7 @@ def test_every_grid_file_is_covered():
     assert sorted(p.name for p in GRIDS.glob('*.py')) == sorted(EXPECTED)
 
 
-@pytest.mark.parametrize('grid', sorted(EXPECTED))
+@pytest.mark.parametrize('grid', DRY_RUN)
 def test_dry_run_lists_the_runs(grid, tmp_path):
     prefix, lrs, wds, dps, epochs = EXPECTED[grid]
     names = [f'{prefix}_lr{lr}_wd{wd}_dp{dp}_{epochs}e' for lr in lrs for wd in wds for dp in dps]

@@ -8,7 +8,8 @@ names of their own so mmengine can merge them with the init config:
 
 - ``mask-rcnn_vit-<size>-<init>-frozen_fpn_lsj-36e_coco.py``: frozen backbone, Mask R-CNN;
 - ``cascade-mask-rcnn_vit-<size>-<init>_fpn_lsj-<E>e_coco.py``: full fine-tuning, Cascade Mask R-CNN;
-- ``cascade-mask-rcnn_vit-<size>-<init>-frozen_fpn_lsj-36e_coco.py``: frozen backbone, Cascade Mask R-CNN.
+- ``cascade-mask-rcnn_vit-<size>-<init>-frozen_fpn_lsj-36e_coco.py``: frozen backbone, Cascade Mask R-CNN;
+- ``configs/grids/<init>_vit-<size>_frozen.py``: the frozen track's lr x weight decay grid for tools/sweep.py.
 """
 import glob
 import os.path as osp
@@ -39,6 +40,13 @@ train_cfg = _base_.frozen_train_cfg
 param_scheduler = _base_.frozen_param_scheduler
 optim_wrapper = dict(optimizer=_base_.frozen_optimizer)
 '''
+GRID = '''\
+# The frozen-backbone grid (_base_/frozen.py) for {title}.
+# Written by tools/misc/protocol_configs.py.
+_base_ = './_base_/frozen.py'
+name = '{name}'
+config = '../{folder}/{frozen}'
+'''
 CASCADE = '''\
 # {title}: {protocol}, Cascade Mask R-CNN
 # (configs/_base_/detectors/cascade-mask-rcnn_4conv1fc-bn.py: detectron2 ViTDet's cascade heads).
@@ -53,7 +61,8 @@ model = dict(roi_head=_base_.cascade_roi_head, train_cfg=dict(rcnn=_base_.cascad
 
 
 def sibling_configs(config_root: str) -> Dict[str, str]:
-    """{path: text} of every protocol / detector sibling the fine-tuning configs under ``config_root`` call for."""
+    """{path: text} of every protocol / detector sibling (and frozen grid) the fine-tuning configs under
+    ``config_root`` call for."""
     out = {}
     for path in sorted(glob.glob(osp.join(config_root, '*', 'mask-rcnn_vit-*_fpn_lsj-*e_coco.py'))):
         folder, name = osp.split(path)
@@ -68,4 +77,7 @@ def sibling_configs(config_root: str) -> Dict[str, str]:
             title=title, protocol='full fine-tuning', facts=name, source=name)
         out[osp.join(folder, f'cascade-{frozen}')] = CASCADE.format(
             title=title, protocol='frozen backbone', facts=f'{name};\n# frozen by {frozen}', source=frozen)
+        run_name = f'{init_name(init)}_vit-{size}_frozen'
+        out[osp.join(config_root, 'grids', f'{run_name}.py')] = GRID.format(
+            title=title, name=run_name, folder=osp.basename(folder), frozen=frozen)
     return out

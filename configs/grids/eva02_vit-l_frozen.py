@@ -1,0 +1,5 @@
+# The frozen-backbone grid (_base_/frozen.py) for EVA-02 ViT-L.
+# Written by tools/misc/protocol_configs.py.
+_base_ = './_base_/frozen.py'
+name = 'eva02_vit-l_frozen'
+config = '../eva02/mask-rcnn_vit-l-eva02-frozen_fpn_lsj-36e_coco.py'

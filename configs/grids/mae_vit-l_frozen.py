@@ -1,0 +1,5 @@
+# The frozen-backbone grid (_base_/frozen.py) for MAE ViT-L.
+# Written by tools/misc/protocol_configs.py.
+_base_ = './_base_/frozen.py'
+name = 'mae_vit-l_frozen'
+config = '../mae/mask-rcnn_vit-l-mae-frozen_fpn_lsj-36e_coco.py'

@@ -1,0 +1,5 @@
+# The frozen-backbone grid (_base_/frozen.py) for MoCo v3 ViT-L.
+# Written by tools/misc/protocol_configs.py.
+_base_ = './_base_/frozen.py'
+name = 'mocov3_vit-l_frozen'
+config = '../mocov3/mask-rcnn_vit-l-mocov3-frozen_fpn_lsj-36e_coco.py'

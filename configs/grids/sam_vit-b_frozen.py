@@ -1,0 +1,5 @@
+# The frozen-backbone grid (_base_/frozen.py) for SAM ViT-B.
+# Written by tools/misc/protocol_configs.py.
+_base_ = './_base_/frozen.py'
+name = 'sam_vit-b_frozen'
+config = '../sam/mask-rcnn_vit-b-sam-frozen_fpn_lsj-36e_coco.py'
