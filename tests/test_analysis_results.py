@@ -19,7 +19,7 @@ from mmengine.config import Config
 from mmvitdet.analysis.figures import convergence_figure, save_figure, scaling_figure
 from mmvitdet.analysis.grid_summary import find_grids, grid_matrix, grid_table
 from mmvitdet.analysis.groups import group_runs
-from mmvitdet.analysis.result_tables import (all_runs_table, main_table, repeats_table,
+from mmvitdet.analysis.result_tables import (all_runs_table, main_table, protocols_table, repeats_table,
                                              schedule_table)
 from mmvitdet.analysis.results_report import build_tables, runs_from_dirs, write_tables
 from mmvitdet.analysis.runs import collect_run
@@ -82,14 +82,15 @@ def _write_lines(path, records):
 
 
 def make_run(real_run, dest, init='random', size='T', lr=None, wd=None, dp=None, seed=None,
-             epochs=None, box=None, mask=None, checkpoint=None, fmt=None):
+             epochs=None, box=None, mask=None, checkpoint=None, fmt=None, frozen=False, cascade=False):
     """Copy ``real_run`` (without checkpoints) to ``dest`` and edit what a test needs.
 
     Edits: the dumped config's init (a Pretrained init_cfg with that format, or ``fmt``, and
     ``checkpoint`` or /ckpt/<init>.pth), size
     (arch), lr, wd, drop path, seed; ``epochs`` truncates the records to the first
     ``epochs`` epochs and sets max_epochs accordingly (a shorter schedule); ``box``/
-    ``mask`` set the AP of the last validation (earlier ones 5 AP lower).
+    ``mask`` set the AP of the last validation (earlier ones 5 AP lower); ``frozen`` / ``cascade`` the
+    protocol (frozen_stages='all') and detector (the RoI head's type).
     """
     shutil.copytree(real_run, dest, ignore=shutil.ignore_patterns('*.pth', 'last_checkpoint'))
     cfg_path = _config_path(dest)
@@ -109,6 +110,10 @@ def make_run(real_run, dest, init='random', size='T', lr=None, wd=None, dp=None,
         cfg.randomness = dict(seed=seed)
     if epochs is not None:
         cfg.train_cfg.max_epochs = epochs
+    if frozen:
+        cfg.model.backbone.frozen_stages = 'all'
+    if cascade:
+        cfg.model.roi_head.type = 'BalancedCascadeRoIHead'
     cfg.dump(cfg_path)
     records = _read_lines(_scalars(dest))
     if epochs is not None:
@@ -195,6 +200,26 @@ def test_new_inits_are_rows_without_paper_numbers(real_run, tmp_path):
     assert _row(table, 'MAE')[col['APbox B Δ']] == '+0.0'
     assert any(n.startswith('DINO, DINOv2, CLIP, SigLIP: beyond the paper') for n in table.notes)
     assert '| DINOv2 | 52.0 | - | - |' in table.render('md')
+
+
+def test_protocols_table_and_main_table_keep_protocols_apart(real_run, tmp_path):
+    make_run(real_run, tmp_path / 'mae_b', init='mae', size='B', box=50.3, mask=44.9)
+    make_run(real_run, tmp_path / 'mae_b_frozen', init='mae', size='B', box=42.1, mask=38.0, frozen=True)
+    make_run(real_run, tmp_path / 'mae_b_cascade', init='mae', size='B', box=53.0, mask=46.0, cascade=True)
+    runs = runs_from_dirs([str(tmp_path)])
+    assert {r.name: (r.identity.protocol, r.identity.detector) for r in runs} == {
+        'mae_b': ('full', 'mask-rcnn'), 'mae_b_frozen': ('frozen', 'mask-rcnn'),
+        'mae_b_cascade': ('full', 'cascade-mask-rcnn')}
+    groups = group_runs(runs)
+    main = main_table(groups)
+    assert _row(main, 'MAE')[main.headers.index('APbox B')] == '50.3'  # the paper's protocol only
+    table = protocols_table(groups)
+    col = {h: i for i, h in enumerate(table.headers)}
+    row = _row(table, 'MAE')
+    assert (row[col['APbox fine-tuned']], row[col['APbox frozen']], row[col['frozen Δ']]) == ('50.3', '42.1', '-8.2')
+    assert (row[col['APbox Cascade']], row[col['Cascade Δ']], row[col['APbox Cascade frozen']]) == ('53.0', '+2.7', '-')
+    labels = {g.runs[0].name: g.label for g in groups}
+    assert labels['mae_b_frozen'].endswith('(frozen)') and labels['mae_b_cascade'].endswith('(cascade)')
 
 
 def test_figures_include_new_inits(real_run, tmp_path):

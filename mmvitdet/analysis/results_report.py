@@ -5,12 +5,12 @@ from typing import List, Sequence
 
 from .grid_summary import find_grids, grid_matrix, grid_table
 from .groups import group_runs
-from .result_tables import all_runs_table, main_table, repeats_table, schedule_table
+from .result_tables import all_runs_table, main_table, protocols_table, repeats_table, schedule_table
 from .runs import Run, collect_runs
 from .workdir import find_work_dirs
 from .table_format import FORMATS, Table
 
-SECTIONS = ('main', 'schedule', 'repeats', 'grids', 'runs')
+SECTIONS = ('main', 'protocols', 'schedule', 'repeats', 'grids', 'runs')
 
 
 def runs_from_dirs(roots: Sequence[str], stale_hours: float = 2.0) -> List[Run]:
@@ -30,6 +30,8 @@ def build_tables(runs: List[Run], sections: Sequence[str] = SECTIONS) -> List[Ta
     tables: List[Table] = []
     if 'main' in sections:
         tables.append(main_table(groups))
+    if 'protocols' in sections:
+        tables.append(protocols_table(groups))
     if 'schedule' in sections:
         tables.append(schedule_table(groups))
     if 'repeats' in sections:
