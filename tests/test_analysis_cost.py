@@ -23,7 +23,9 @@ PATCH14 = osp.join(REPO, 'configs/ablations/patch14/mask-rcnn_vit-b-dinov2-nativ
 DINOV2_B = osp.join(REPO, 'configs/dinov2/mask-rcnn_vit-b-dinov2_fpn_lsj-100e_coco.py')
 # The RoPE window-coordinate ablations of the 2025-26 releases, beyond the paper too.
 ROPE_ABLATIONS = [p for p in ABLATIONS if 'rope-image-coords' in p]
-PAPER_ABLATIONS = [p for p in ABLATIONS if p != PATCH14 and p not in ROPE_ABLATIONS]
+# The frozen protocol's attention layout (beyond the paper too).
+FROZEN_GLOBAL = osp.join(REPO, 'configs/ablations/attention/mask-rcnn_vit-b-mae-frozen-global_fpn_lsj-36e_coco.py')
+PAPER_ABLATIONS = [p for p in ABLATIONS if p not in (PATCH14, FROZEN_GLOBAL) and p not in ROPE_ABLATIONS]
 
 
 def test_rewrite_input_size_moves_backbone_pipelines_and_padding():
@@ -161,6 +163,16 @@ def test_rope_ablations_differ_from_their_release_config_only_in_window_coordina
     ident, base_ident = identify_run(ablation.to_dict(), path), identify_run(base.to_dict(), base_path)
     assert identify_run(Config.fromfile(path).to_dict(), path).variant == 'rope-image-coords'
     assert ident.init == base_ident.init == init and base_ident.variant == ''
+
+
+def test_frozen_all_global_ablation_differs_from_the_frozen_config_only_in_attention():
+    ablation = identify_run(Config.fromfile(FROZEN_GLOBAL).to_dict(), FROZEN_GLOBAL)
+    base_path = osp.join(REPO, 'configs/mae/mask-rcnn_vit-b-mae-frozen_fpn_lsj-36e_coco.py')
+    base = identify_run(Config.fromfile(base_path).to_dict(), base_path)
+    assert (ablation.variant, base.variant) == ('all-global', '')
+    assert ablation.protocol == base.protocol == 'frozen'
+    fields = ('init', 'size', 'schedule', 'lr', 'wd', 'dp', 'detector')
+    assert [getattr(ablation, f) for f in fields] == [getattr(base, f) for f in fields]
 
 
 def test_patch14_ablation_differs_from_the_dinov2_config_only_in_patch_size():

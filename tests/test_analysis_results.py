@@ -113,7 +113,7 @@ def make_run(real_run, dest, init='random', size='T', lr=None, wd=None, dp=None,
     if frozen:
         cfg.model.backbone.frozen_stages = 'all'
     if cascade:
-        cfg.model.roi_head.type = 'BalancedCascadeRoIHead'
+        cfg.model.roi_head.type = 'ViTDetCascadeRoIHead'
     cfg.dump(cfg_path)
     records = _read_lines(_scalars(dest))
     if epochs is not None:

@@ -10,10 +10,10 @@ import torch
 from mmengine.config import Config
 
 from mmvitdet.analysis.run_identity import identify_run
-from mmvitdet.models.roi_heads import BalancedCascadeRoIHead, scale_gradient
+from mmvitdet.models.roi_heads import ViTDetCascadeRoIHead, scale_gradient
 from mmvitdet.utils.protocol_configs import FINE_TUNING, sibling_configs
 
-from reduced_detector import build_reduced, train_step
+from reduced_detector import build_reduced, one_object_batch, train_step
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / 'configs'
@@ -87,7 +87,7 @@ def test_cascade_is_detectron2_vitdets(monkeypatch):
     monkeypatch.setenv('MMVITDET_CHECKPOINTS', '/ckpt')
     cfg = Config.fromfile(str(CONFIGS / 'mae/cascade-mask-rcnn_vit-b-mae_fpn_lsj-100e_coco.py'))
     head = cfg.model.roi_head
-    assert head.type == 'BalancedCascadeRoIHead' and head.num_stages == D2_STAGES
+    assert head.type == 'ViTDetCascadeRoIHead' and head.num_stages == D2_STAGES
     assert head.stage_loss_weights == [1., 1., 1.]  # detectron2 sums the stage losses
     for stage, weights, iou in zip(head.bbox_head, D2_BOX_WEIGHTS, D2_IOU):
         assert stage.type == 'Shared4Conv1FCBBoxHead' and [stage.conv_out_channels] * 4 == D2_CONV_DIMS
@@ -105,7 +105,7 @@ def test_cascade_is_detectron2_vitdets(monkeypatch):
     assert (ident.protocol, ident.detector, ident.setting) == ('full', 'cascade-mask-rcnn', 'cascade')
 
 
-def test_balanced_cascade_scales_the_feature_gradient_by_the_stages():
+def test_vitdet_cascade_scales_the_feature_gradient_by_the_stages():
     x = torch.randn(4, 3, requires_grad=True)
     scale_gradient(x, 1 / 3).sum().backward()
     assert torch.allclose(x.grad, torch.full_like(x, 1 / 3))
@@ -120,7 +120,7 @@ def test_balanced_cascade_scales_the_feature_gradient_by_the_stages():
         for h in head_cfg.bbox_head:
             h.norm_cfg = dict(type='BN')
         grads = {}
-        for cls in (BalancedCascadeRoIHead, CascadeRoIHead):
+        for cls in (ViTDetCascadeRoIHead, CascadeRoIHead):
             torch.manual_seed(0)
             head = cls(**{k: v for k, v in head_cfg.items() if k != 'type'})
             head.train()
@@ -129,7 +129,7 @@ def test_balanced_cascade_scales_the_feature_gradient_by_the_stages():
             out = head._bbox_forward(2, (feats,), rois)
             (out['cls_score'].sum() + out['bbox_pred'].sum()).backward()
             grads[cls] = feats.grad
-    assert torch.allclose(grads[BalancedCascadeRoIHead] * 3, grads[CascadeRoIHead], atol=1e-6)
+    assert torch.allclose(grads[ViTDetCascadeRoIHead] * 3, grads[CascadeRoIHead], atol=1e-6)
 
 
 FAMILIES = sorted({p.parent.name for p in FINE_TUNED})
@@ -147,8 +147,43 @@ def test_one_training_step_frozen_cascade_at_reduced_size(family, monkeypatch):
     heads = [h.fc_cls.weight.detach().clone() for h in model.roi_head.bbox_head]
     losses = train_step(model, cfg)
     assert {f's{i}.loss_cls' for i in range(3)} | {'s0.loss_mask'} <= set(losses)
+    assert 's1.loss_mask' not in losses and 's2.loss_mask' not in losses  # detectron2: one mask head, stage 0
     assert all(torch.isfinite(v).all() for v in losses.values())
     assert all(torch.equal(backbone[k], v) for k, v in model.backbone.state_dict().items())
     assert all(not torch.equal(before, h.fc_cls.weight) for before, h in zip(heads, model.roi_head.bbox_head))
     ident = identify_run(Config.fromfile(path).to_dict(), path)
     assert (ident.protocol, ident.detector, ident.schedule, ident.dp) == ('frozen', 'cascade-mask-rcnn', 36, 0)
+    model.eval()
+    model.roi_head.test_cfg.score_thr = 0.0
+    with torch.no_grad():
+        result = model.test_step(one_object_batch())[0].pred_instances
+    assert result.masks.shape[1:] == (64, 64) and len(result.masks) == len(result.bboxes)
+
+
+def test_vitdet_cascade_has_detectron2s_parameter_count():
+    """configs/vitdet's Cascade (LN heads) against detectron2's cascade_mask_rcnn_vitdet_b_100ep summed module by
+    module: its Mask R-CNN with the one box head and class-specific predictor replaced by three box heads
+    (4 conv + LN, fc 1024) and three class-agnostic predictors (81 scores, 4 deltas)."""
+    from mmdet.registry import MODELS
+    from mmengine.registry import init_default_scope
+
+    from test_decomposed_rel_pos import detectron2_vitdet_b_parameters
+    init_default_scope('mmdet')
+
+    def conv(cin, cout, k, bias=True):
+        return cin * cout * k * k + (cout if bias else 0)
+
+    def linear(cin, cout):
+        return cin * cout + cout
+    head_convs = 4 * (conv(256, 256, 3, False) + 2 * 256) + linear(256 * 49, 1024)
+    mask_rcnn, class_slot = detectron2_vitdet_b_parameters()
+    detectron2 = (mask_rcnn - (head_convs + linear(1024, 81) + linear(1024, 80 * 4))
+                  + 3 * (head_convs + linear(1024, 81) + linear(1024, 4)))
+    cfg = Config.fromfile(str(CONFIGS / 'vitdet/cascade-mask-rcnn_vit-b-mae_sfp_lsj-100e_coco.py'))
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    assert all(h.norm_cfg['type'] == 'mmpretrain.LN2d' for h in model.roi_head.bbox_head)
+    ours = {name: sum(p.numel() for p in getattr(model, name).parameters())
+            for name in ('backbone', 'neck', 'rpn_head', 'roi_head')}
+    # the only difference, as for Mask R-CNN: detectron2 stores pos_embed with the (unused) class-token slot
+    assert sum(ours.values()) == detectron2 - class_slot == 141_160_222

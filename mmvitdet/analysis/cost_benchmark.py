@@ -99,6 +99,8 @@ def build_detector(cfg, device: torch.device) -> torch.nn.Module:
 
 def _num_classes(model) -> int:
     head = getattr(getattr(model, 'roi_head', None), 'bbox_head', None)
+    if isinstance(head, torch.nn.ModuleList) and len(head):  # Cascade: one box head per stage
+        head = head[0]
     if head is None or not hasattr(head, 'num_classes'):
         raise ValueError('cost benchmark: the model has no roi_head.bbox_head.num_classes; it '
                          'measures two-stage detectors such as Mask R-CNN.')

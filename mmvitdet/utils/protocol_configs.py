@@ -9,7 +9,8 @@ names of their own so mmengine can merge them with the init config:
 - ``mask-rcnn_vit-<size>-<init>-frozen_fpn_lsj-36e_coco.py``: frozen backbone, Mask R-CNN;
 - ``cascade-mask-rcnn_vit-<size>-<init>_fpn_lsj-<E>e_coco.py``: full fine-tuning, Cascade Mask R-CNN;
 - ``cascade-mask-rcnn_vit-<size>-<init>-frozen_fpn_lsj-36e_coco.py``: frozen backbone, Cascade Mask R-CNN;
-- ``configs/grids/<init>_vit-<size>_frozen.py``: the frozen track's lr x weight decay grid for tools/sweep.py.
+- ``configs/grids/<init>_vit-<size>_frozen.py``: the frozen track's lr x weight decay grid for tools/sweep.py;
+- ``configs/vitdet/cascade-mask-rcnn_vit-<size>-<init>_sfp_lsj-<E>e_coco.py``: ViTDet's recipe with Cascade (LN heads).
 """
 import glob
 import os.path as osp
@@ -20,6 +21,7 @@ from ..analysis.run_identity import INIT_LABELS
 
 FINE_TUNING = re.compile(r'^mask-rcnn_vit-(?P<size>[a-z]+(?:-plus)?)-(?P<init>[a-z0-9]+(?:-core)?)_fpn_'
                          r'lsj-(?P<epochs>\d+)e_coco\.py$')
+VITDET = re.compile(r'^mask-rcnn_vit-(?P<size>[a-z]+)-(?P<init>[a-z0-9]+)_sfp_lsj-\d+e_coco\.py$')  # configs/vitdet: ViTDet's recipe
 FROZEN_EPOCHS = 36
 
 
@@ -49,12 +51,12 @@ config = '../{folder}/{frozen}'
 '''
 CASCADE = '''\
 # {title}: {protocol}, Cascade Mask R-CNN
-# (configs/_base_/detectors/cascade-mask-rcnn_4conv1fc-bn.py: detectron2 ViTDet's cascade heads).
+# (configs/_base_/detectors/cascade-mask-rcnn_4conv1fc-{norm}.py: detectron2 ViTDet's cascade heads).
 # The init's facts and recipe: {facts}.
 # Written by tools/misc/protocol_configs.py.
 _base_ = [
     './{source}',
-    '../_base_/detectors/cascade-mask-rcnn_4conv1fc-bn.py',
+    '../_base_/detectors/cascade-mask-rcnn_4conv1fc-{norm}.py',
 ]
 model = dict(roi_head=_base_.cascade_roi_head, train_cfg=dict(rcnn=_base_.cascade_rcnn_train_cfg))
 '''
@@ -74,10 +76,18 @@ def sibling_configs(config_root: str) -> Dict[str, str]:
         frozen = f'mask-rcnn_vit-{size}-{init}-frozen_fpn_lsj-{FROZEN_EPOCHS}e_coco.py'
         out[osp.join(folder, frozen)] = FROZEN.format(title=title, source=name)
         out[osp.join(folder, f'cascade-mask-rcnn_vit-{size}-{init}_fpn_lsj-{epochs}e_coco.py')] = CASCADE.format(
-            title=title, protocol='full fine-tuning', facts=name, source=name)
+            title=title, protocol='full fine-tuning', facts=name, source=name, norm='bn')
         out[osp.join(folder, f'cascade-{frozen}')] = CASCADE.format(
-            title=title, protocol='frozen backbone', facts=f'{name};\n# frozen by {frozen}', source=frozen)
+            title=title, protocol='frozen backbone', facts=f'{name};\n# frozen by {frozen}', source=frozen,
+            norm='bn')
         run_name = f'{init_name(init)}_vit-{size}_frozen'
         out[osp.join(config_root, 'grids', f'{run_name}.py')] = GRID.format(
             title=title, name=run_name, folder=osp.basename(folder), frozen=frozen)
+    for path in sorted(glob.glob(osp.join(config_root, 'vitdet', 'mask-rcnn_vit-*_sfp_lsj-*e_coco.py'))):
+        name = osp.basename(path)
+        match = VITDET.match(name)
+        if match:  # ViTDet's recipe: its Cascade has LN box heads
+            title = f"{INIT_LABELS.get(match['init'], match['init'])} ViT-{match['size'].upper()}, ViTDet's recipe"
+            out[osp.join(osp.dirname(path), f'cascade-{name}')] = CASCADE.format(
+                title=title, protocol='full fine-tuning', facts=name, source=name, norm='ln')
     return out

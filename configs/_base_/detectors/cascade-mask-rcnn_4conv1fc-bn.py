@@ -4,7 +4,7 @@
 # Mask R-CNN config it inherits (so an init's facts stay in that one config):
 #   _base_ = ['./mask-rcnn_vit-b-mae_fpn_lsj-100e_coco.py', '../_base_/detectors/cascade-mask-rcnn_4conv1fc-bn.py']
 #   model = dict(roi_head=_base_.cascade_roi_head, train_cfg=dict(rcnn=_base_.cascade_rcnn_train_cfg))
-# RPN, RoI extractors, mask head and test settings stay the Mask R-CNN config's.
+# RPN, RoI extractors, the mask head's layers and test settings stay the Mask R-CNN config's.
 cascade_norm_cfg = dict(type='SyncBN', requires_grad=True)  # the paper's FPN configs: BN in the box heads
 # detectron2: Box2BoxTransform weights (10, 10, 5, 5), (20, 20, 10, 10), (30, 30, 15, 15) per stage; mmdet's
 # DeltaXYWHBBoxCoder divides by target_stds = 1 / weights.
@@ -12,7 +12,9 @@ cascade_box_weights = ((10., 5.), (20., 10.), (30., 15.))
 cascade_iou_thrs = (0.5, 0.6, 0.7)  # detectron2: one Matcher per stage, IoU 0.5 / 0.6 / 0.7
 cascade_roi_head = dict(
     # merged into the Mask R-CNN's roi_head: its RoI extractors and mask head stay
-    type='BalancedCascadeRoIHead',  # detectron2: stage losses summed, 1/3 of each stage's gradient to features
+    # detectron2's CascadeROIHeads: stage losses summed, 1/3 of each stage's gradient to the features, one mask
+    # head (trained on the first stage's samples, applied to the last stage's boxes)
+    type='ViTDetCascadeRoIHead',
     num_stages=3,  # detectron2: three box heads and predictors
     stage_loss_weights=[1., 1., 1.],
     bbox_head=[

@@ -1,4 +1,4 @@
 """RoI heads (registered in mmdet's MODELS registry)."""
-from .balanced_cascade_roi_head import BalancedCascadeRoIHead, scale_gradient
+from .vitdet_cascade_roi_head import ViTDetCascadeRoIHead, scale_gradient
 
-__all__ = ['BalancedCascadeRoIHead', 'scale_gradient']
+__all__ = ['ViTDetCascadeRoIHead', 'scale_gradient']
