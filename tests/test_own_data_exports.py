@@ -33,15 +33,18 @@ def coco_set(tmp_path_factory):
     return root
 
 
-def roboflow_export(coco_root: Path, dst: Path) -> Path:
-    """The COCO set rewritten as Roboflow exports it."""
+def roboflow_export(coco_root: Path, dst: Path, ids=None, placeholder: str = 'shapes', names=None) -> Path:
+    """The COCO set rewritten as Roboflow exports it: category ``ids`` renumbered (default NEW_IDS), the
+    super-category ``placeholder`` declared as category 0 (no annotations), classes renamed by ``names``."""
+    ids, names = ids or NEW_IDS, names or {}
     for split, folder in (('train', 'train'), ('val', 'valid')):
         shutil.copytree(coco_root / split, dst / folder)
         data = json.loads((coco_root / 'annotations' / f'instances_{split}.json').read_text())
-        data['categories'] = [dict(id=0, name='shapes', supercategory='none')] + [
-            dict(id=NEW_IDS[c['id']], name=c['name'], supercategory='shapes') for c in data['categories']]
+        data['categories'] = [dict(id=0, name=placeholder, supercategory='none')] + [
+            dict(id=ids[c['id']], name=names.get(c['name'], c['name']), supercategory=placeholder)
+            for c in data['categories']]
         for ann in data['annotations']:
-            ann['category_id'] = NEW_IDS[ann['category_id']]
+            ann['category_id'] = ids[ann['category_id']]
         (dst / folder / '_annotations.coco.json').write_text(json.dumps(data))
     return dst
 

@@ -15,6 +15,7 @@ from mmvitdet.datasets.validation import CheckedCOCO
 from mmvitdet.evaluation import CheckedCocoMetric
 
 from test_own_data import _tool  # tools/*.py loaded as modules
+from test_own_data_exports import roboflow_export
 
 REPO = Path(__file__).resolve().parents[1]
 CPU_CONFIG = REPO / 'configs/own_data/mask-rcnn_vit-t-random_fpn_lsj-10e_own.py'
@@ -33,17 +34,8 @@ def facade_export(tmp_path_factory):
     base = tmp_path_factory.mktemp('facade')
     assert _tool('generate_shapes').main([str(base / 'coco'), '--num-train', '8', '--num-val', '4', '--img-size',
                                           '96', '--classes', *SHAPES]) == 0
-    root = base / 'export'
-    for split, folder in (('train', 'train'), ('val', 'valid')):
-        shutil.copytree(base / 'coco' / split, root / folder)
-        data = json.loads((base / 'coco' / 'annotations' / f'instances_{split}.json').read_text())
-        data['categories'] = [dict(id=0, name='facade', supercategory='none')] + [
-            dict(id=IDS[c['id']], name=CLASSES[SHAPES.index(c['name'])], supercategory='facade')
-            for c in data['categories']]
-        for ann in data['annotations']:
-            ann['category_id'] = IDS[ann['category_id']]
-        (root / folder / '_annotations.coco.json').write_text(json.dumps(data))
-    return root
+    return roboflow_export(base / 'coco', base / 'export', ids=IDS, placeholder='facade',
+                           names=dict(zip(SHAPES, CLASSES)))
 
 
 @pytest.fixture
