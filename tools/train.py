@@ -121,11 +121,8 @@ def main(argv=None):
         from mmvitdet.errors import UserInputError
         if not own_data or isinstance(exc, UserInputError):
             raise
-        from mmvitdet.engine.batch_in_flight import BatchInFlightHook, own_data_failure
-        hook = next((h for h in runner.hooks if isinstance(h, BatchInFlightHook)), None)
-        ann_files = [os.path.join(cfg[f'{split}_dataloader'].dataset.data_root, cfg[f'{split}_dataloader'].dataset.ann_file)
-                     for split in ('train', 'val')]
-        raise own_data_failure(exc, hook, ann_files) from exc
+        from mmvitdet.engine.batch_in_flight import own_data_failure
+        raise own_data_failure(exc, runner, cfg) from exc
     shutdown_distributed()
 
 

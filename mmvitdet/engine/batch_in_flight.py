@@ -6,6 +6,7 @@ that caused it. ``BatchInFlightHook`` keeps the image paths of the current train
 annotation file, the phase, the iteration and those images (tools/train.py prints it with exit status 2 and
 writes the traceback to the run's log).
 """
+import os.path as osp
 from typing import List, Optional, Sequence
 
 from mmengine.hooks import Hook
@@ -59,9 +60,11 @@ def _shown(paths: Sequence[str]) -> str:
     return ', '.join(paths[:SHOWN]) + (', ...' if len(paths) > SHOWN else '')
 
 
-def own_data_failure(exc: BaseException, hook: Optional[BatchInFlightHook], ann_files: Sequence[str]) -> \
-        OwnDataTrainingError:
-    """One-line error for ``exc`` raised while training on the own data of ``ann_files``."""
+def own_data_failure(exc: BaseException, runner, cfg) -> OwnDataTrainingError:
+    """One-line error for ``exc``, raised by ``runner`` while training on the own data of ``cfg``."""
+    hook = next((h for h in runner.hooks if isinstance(h, BatchInFlightHook)), None)
+    ann_files = [osp.join(cfg[loader].dataset.data_root, cfg[loader].dataset.ann_file)
+                 for loader in ('train_dataloader', 'val_dataloader')]
     detail = ' '.join(f'{type(exc).__name__}: {exc}'.split())[:500]
     if hook is None or hook.phase is None:
         where = 'before the first iteration (building the model, the data or a data-loading worker)'
