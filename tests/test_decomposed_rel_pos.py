@@ -169,16 +169,19 @@ def test_training_step_under_checkpointing_and_bf16_autocast():
 
 
 # ---------------------------------------------------------------- ViTDet's parameter count
+def conv(cin, cout, k, bias=True):
+    """Parameters of a k x k convolution (detectron2 drops the bias before a norm)."""
+    return cin * cout * k * k + (cout if bias else 0)
+
+
+def linear(cin, cout):
+    return cin * cout + cout
+
+
 def detectron2_vitdet_b_parameters():
     """Parameters of detectron2's mask_rcnn_vitdet_b (LazyConfig common/models/mask_rcnn_vitdet.py), summed from
     its modules: ViT-B (pos_embed with a class slot, decomposed tables), simple feature pyramid with LN and
     narrowing deconvs, 2-conv RPN, 4conv1fc LN box head, 4-conv LN mask head, 80 classes."""
-    def conv(cin, cout, k, bias=True):
-        return cin * cout * k * k + (cout if bias else 0)
-
-    def linear(cin, cout):
-        return cin * cout + cout
-
     C, hd = 768, 64  # width, head width (12 heads)
     block = 2 * C + linear(C, 3 * C) + linear(C, C) + 2 * C + linear(C, 4 * C) + linear(4 * C, C)
     window_tables, global_tables = 2 * (2 * 14 - 1) * hd, 2 * (2 * 64 - 1) * hd

@@ -167,14 +167,8 @@ def test_vitdet_cascade_has_detectron2s_parameter_count():
     from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
 
-    from test_decomposed_rel_pos import detectron2_vitdet_b_parameters
+    from test_decomposed_rel_pos import conv, detectron2_vitdet_b_parameters, linear
     init_default_scope('mmdet')
-
-    def conv(cin, cout, k, bias=True):
-        return cin * cout * k * k + (cout if bias else 0)
-
-    def linear(cin, cout):
-        return cin * cout + cout
     head_convs = 4 * (conv(256, 256, 3, False) + 2 * 256) + linear(256 * 49, 1024)
     mask_rcnn, class_slot = detectron2_vitdet_b_parameters()
     detectron2 = (mask_rcnn - (head_convs + linear(1024, 81) + linear(1024, 80 * 4))

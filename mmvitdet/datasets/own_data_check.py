@@ -1,6 +1,7 @@
 """Before any iteration: every image a split lists exists and opens as an image (its header only, no pixels are
 decoded), and every annotation refers to a declared image and category. One error lists the count and the first
 offenders of each kind, naming the annotation file."""
+import itertools
 import json
 import os
 import os.path as osp
@@ -24,9 +25,7 @@ def found_in_subfolders(img_dir: str, names: List[str]) -> Dict[str, int]:
     wanted = {osp.basename(n) for n in names}
     where: Counter = Counter()
     seen = 0
-    for folder, _, files in os.walk(img_dir):
-        if osp.samefile(folder, img_dir):
-            continue
+    for folder, _, files in itertools.islice(os.walk(img_dir), 1, None):  # top-down: img_dir itself comes first
         hits = wanted.intersection(files)
         if hits:
             where[osp.relpath(folder, img_dir).replace(os.sep, '/') + '/'] += len(hits)

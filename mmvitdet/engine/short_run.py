@@ -27,7 +27,8 @@ def shorten(cfg: Config, iters: int = 20, size: int = 256, source: str = 'config
     train.batch_size = batch
     train.dataset.indices = iters * batch
     changes.append(f'train: the first {iters * batch} images, batch {batch}, {iters} iterations in one epoch')
-    if cfg.train_cfg.get('type', 'EpochBasedTrainLoop') == 'IterBasedTrainLoop':
+    iter_based = cfg.train_cfg.get('type', 'EpochBasedTrainLoop') == 'IterBasedTrainLoop'
+    if iter_based:
         cfg.train_cfg.update(max_iters=iters, val_interval=iters)
     else:
         cfg.train_cfg.update(max_epochs=1, val_interval=1)
@@ -40,6 +41,6 @@ def shorten(cfg: Config, iters: int = 20, size: int = 256, source: str = 'config
             cfg[evaluator].type = 'CheckedCocoMetric'  # scores only the images evaluated
     changes.append(f'evaluation: the first {SHORT_VAL_IMAGES} validation images, after the last iteration')
     hooks = cfg.default_hooks
-    hooks.checkpoint.update(interval=1, by_epoch=cfg.train_cfg.get('type') != 'IterBasedTrainLoop')
+    hooks.checkpoint.update(interval=1, by_epoch=not iter_based)
     hooks.logger.interval = min(int(hooks.logger.get('interval', 50)), max(1, iters // 4))
     return changes
