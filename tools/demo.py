@@ -1,10 +1,11 @@
 """Draw a detector's boxes, masks, class names and scores on images, with mmdet's DetInferencer.
 
     python tools/demo.py IMAGE_OR_FOLDER CONFIG CHECKPOINT [--out-dir DIR] [--score-thr 0.5]
-                         [--device cpu|cuda]
+                         [--device cpu|cuda] [--allow-partial]
 
 Writes one PNG per image, named after the image, to --out-dir (default outputs/demo) and prints
-what was found. Class names come from the checkpoint (saved by training), else from the config.
+what was found. Class names come from the checkpoint (saved by training), else from the config. The checkpoint must
+fit the config's model (as in tools/test.py): a mismatch is one ``error:`` line, exit status 2.
 """
 import argparse
 import os
@@ -21,6 +22,8 @@ def parse_args(argv=None):
     parser.add_argument('--out-dir', default='outputs/demo', help='where the PNGs go (default: outputs/demo)')
     parser.add_argument('--score-thr', type=float, default=0.5, help='draw detections scoring above this (default 0.5)')
     parser.add_argument('--device', default=None, help='cpu, cuda, cuda:1 ... (default: cuda when available)')
+    parser.add_argument('--allow-partial', action='store_true',
+                        help='draw with a checkpoint that does not fit the model; what it lacks stays random (logged)')
     return parser.parse_args(argv)
 
 
@@ -79,13 +82,15 @@ def main(argv=None) -> int:
     from mmdet.apis import DetInferencer
 
     import mmvitdet  # noqa: F401  registration, safe checkpoint loading
-    from mmvitdet.engine.checkpoint_loading import CheckpointNotFoundError
+    from mmvitdet.engine.checkpoint_loading import not_a_file_error
+    from mmvitdet.engine.detector_checkpoint import load_detector_checkpoint
     if not osp.isfile(args.checkpoint):
-        raise CheckpointNotFoundError(f'checkpoint file {args.checkpoint} does not exist (train one first, e.g. '
-                                      'python tools/train.py CONFIG, then use work_dirs/<config name>/epoch_N.pth)')
+        raise not_a_file_error(args.checkpoint, 'train one first, e.g. python tools/train.py CONFIG, then use '
+                               'work_dirs/<config name>/epoch_N.pth')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     inferencer = DetInferencer(model=inference_config(args.config), weights=args.checkpoint, device=device,
                                show_progress=False)
+    load_detector_checkpoint(inferencer.model, args.checkpoint, allow_partial=args.allow_partial)  # strict
     classes = inferencer.model.dataset_meta.get('classes')
     os.makedirs(args.out_dir, exist_ok=True)
     for image in images:

@@ -1,11 +1,13 @@
 """Test (and evaluate) a detector: mmdet 3.3's tools/test.py interface, with mmvitdet registered and a CPU fallback.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl] [--show] [--show-dir DIR]
-                                           [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+                                           [--allow-partial] [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+
+The checkpoint is loaded strictly: a file that does not fit the config's model (other classes, size, detector) is
+one ``error:`` line and exit status 2, as is a missing file.
 """
 import argparse
 import os
-import sys
 
 from mmengine.config import DictAction
 
@@ -19,6 +21,8 @@ def parse_args(argv=None):
     parser.add_argument('--show', action='store_true', help='show prediction results in a window')
     parser.add_argument('--show-dir', help='save painted predictions under work_dir/<timestamp>/<show-dir>')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of --show (s)')
+    parser.add_argument('--allow-partial', action='store_true',
+                        help='load a checkpoint that does not fit the model; what it lacks stays random (logged)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -34,10 +38,13 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    from mmvitdet.errors import UserInputError
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
-        sys.exit(f'--out {args.out}: the dump file must end in .pkl or .pickle')
-    if not os.path.isfile(os.path.expanduser(args.checkpoint)):
-        sys.exit(f'checkpoint file {args.checkpoint} does not exist')
+        raise UserInputError(f'--out {args.out}: the dump file must end in .pkl or .pickle')
+    from mmvitdet.engine.checkpoint_loading import not_a_file_error
+    checkpoint = os.path.expanduser(args.checkpoint)
+    if not os.path.isfile(checkpoint):
+        raise not_a_file_error(checkpoint, 'a trained detector, e.g. work_dirs/<config name>/epoch_N.pth')
 
     import mmvitdet  # noqa: F401  registration, safe checkpoint loading
     from mmvitdet.ops import mmcv_ops_backend
@@ -51,7 +58,6 @@ def main(argv=None):
 
     setup_cache_size_limit_of_dynamo()
     cfg = load_launch_config(args.config, args.cfg_options, args.work_dir, args.launcher)
-    cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
 
@@ -63,6 +69,11 @@ def main(argv=None):
     if args.out is not None:
         runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
     runner.logger.info(f'mmcv ops: {mmcv_ops_backend()}')  # compiled mmcv, or torchvision's kernels
+    from mmengine.model import is_model_wrapper
+    from mmvitdet.engine.detector_checkpoint import load_detector_checkpoint
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    load_detector_checkpoint(model, checkpoint, allow_partial=args.allow_partial, log=runner.logger.info)
+    runner.logger.info(f'loaded checkpoint {checkpoint}')
     runner.test()
     shutdown_distributed()
 

@@ -3,6 +3,9 @@
     python tools/train.py CONFIG [--work-dir DIR] [--amp] [--auto-scale-lr] [--resume [CKPT]]
                                  [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
                                  [--vis-backend tensorboard|wandb|mlflow|...] [--short [ITERS] [--short-size PX]]
+
+Exit status: 0 done; 2 bad input or a diverged run (one ``error:`` line); 75 preempted (SIGTERM / SIGUSR1): the
+iteration in flight was saved, ``--resume`` continues with the next one.
 """
 import argparse
 import os
@@ -81,7 +84,11 @@ def main(argv=None):
             print_log(f'short run: {change}', logger='current')
 
     from mmvitdet.engine.divergence_guard import add_divergence_guard
+    from mmvitdet.engine.preemption import add_preemption_hook
     add_divergence_guard(cfg)  # a non-finite loss stops the run (divergence_guard.enable=False: train on)
+    add_preemption_hook(cfg)  # SIGTERM / SIGUSR1 save the iteration in flight (preemption.enable=False: die at once)
+    if cfg.get('train_cfg', {}).get('type') == 'EpochBasedTrainLoop':
+        cfg.train_cfg.type = 'ResumableEpochBasedTrainLoop'  # a mid-epoch checkpoint resumes at the next batch
     if args.vis_backend:
         cfg.visualizer.vis_backends = vis_backends_for(args.vis_backend)
     if args.auto_scale_lr:
@@ -115,8 +122,12 @@ def main(argv=None):
     frozen_line = backbone_training_line(runner.model)
     if frozen_line:
         runner.logger.info(frozen_line)
+    from mmvitdet.engine.preemption import EXIT_PREEMPTED, TrainingPreempted
     try:
         runner.train()
+    except TrainingPreempted:
+        shutdown_distributed()
+        return EXIT_PREEMPTED
     except Exception as exc:
         from mmvitdet.errors import UserInputError
         if not own_data or isinstance(exc, UserInputError):

@@ -193,7 +193,8 @@ def collect_run(path: str, stale_hours: float = 2.0, now: Optional[float] = None
             marker = json.load(f)
         run.status = 'diverged'
         run.detail = (f'stopped at iteration {marker.get("iter")} (epoch {marker.get("epoch")}): '
-                      f'{marker.get("loss_terms")} at lr {marker.get("lr")}')
+                      f'{marker.get("loss_terms") or str(marker.get("non_finite_count")) + " non-finite tensors"} '
+                      f'at lr {marker.get("lr")}')
     elif bad:
         run.status = 'diverged'
         run.detail = f'loss {bad[0]["loss"]} at {key} {bad[0].get(key, "?")} of {ident.schedule}'

@@ -29,8 +29,8 @@ from typing import Any, Dict, List, Optional
 
 import torch
 
-from ..engine.checkpoint_loading import (download_checkpoint,
-                                        load_checkpoint_file)
+from ..engine.checkpoint_loading import (download_checkpoint, load_checkpoint_file, not_a_file_error,
+                                        special_file_kind)
 from .errors import CheckpointError
 from .missing_file import missing_checkpoint_error
 
@@ -199,7 +199,7 @@ def read_folder(folder: str, map_location='cpu') -> LoadedFile:
 
 def read_single_file(path: str, map_location='cpu') -> LoadedFile:
     if not osp.isfile(path):
-        raise missing_checkpoint_error(path)
+        raise not_a_file_error(path, '') if special_file_kind(path) else missing_checkpoint_error(path)
     if path.endswith('.safetensors'):
         return LoadedFile(read_safetensors(path, map_location), [path],
                           'safetensors')

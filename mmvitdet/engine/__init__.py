@@ -5,6 +5,8 @@ from .checkpoint_loading import (CheckpointLoadError, UnsafeCheckpointError, all
 from .batch_in_flight import BatchInFlightHook, OwnDataTrainingError  # noqa: F401
 from . import function_registry  # noqa: F401  (mmdet's missing 'function' registry)
 from .divergence_guard import DivergenceGuardHook, TrainingDiverged, add_divergence_guard  # noqa: F401
+from .preemption import PreemptionCheckpointHook, TrainingPreempted, add_preemption_hook  # noqa: F401
+from .resumable_loop import ResumableEpochBasedTrainLoop  # noqa: F401
 from .layer_decay_optim_constructor import DetectorLayerDecayOptimWrapperConstructor  # noqa: F401
 
 __all__ = [

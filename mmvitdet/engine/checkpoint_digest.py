@@ -4,14 +4,15 @@ The sidecar ``<file>.sha256`` is written (atomically) just before the checkpoint
 memory, so a kill between the two leaves a digest that does not match the old file: that file is then skipped, never
 trusted. :func:`load_checkpoint_file` (every mmengine load: ``--resume FILE``, ``load_from``, tools/test.py) refuses
 a file whose sidecar disagrees; files without one (official releases) load as before. ``--resume`` without a file
-takes the newest checkpoint of the work dir that verifies (:func:`newest_verified_checkpoint`), names what it skipped
-and why, and deletes nothing. Leftover temporary files of interrupted writes are removed at the next start.
+takes the newest checkpoint of the work dir that verifies (:func:`newest_verified_checkpoint`: its sidecar matches, or,
+without one, the zip file is complete), names what it skipped and why, and deletes nothing. Leftover temporary files of interrupted writes are removed at the next start.
 """
 import glob
 import hashlib
 import os
 import os.path as osp
 import re
+import zipfile
 from typing import Callable, List, Optional, Tuple
 
 from ..utils.file_digest import sha256_file
@@ -40,6 +41,31 @@ def check_digest(path: str) -> Optional[str]:
     return None
 
 
+def check_zip_integrity(path: str) -> Optional[str]:
+    """None if ``path`` is a complete torch zip file (every member's CRC checked, as costly as a sha256 pass);
+    else what is wrong. For checkpoints without a sidecar (runs older than sidecars, copied files)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        return f'it has no sha256 sidecar and is not a complete torch zip file ({type(e).__name__}: {e})'
+    if bad is not None:
+        return f'it has no sha256 sidecar and its member {bad} fails its CRC check (a partial copy or a disk error)'
+    return None
+
+
+def verify_checkpoint(path: str) -> Optional[str]:
+    """None if ``path`` can be trusted for a resume; else why not (for a message)."""
+    if not osp.isfile(path):
+        from .checkpoint_loading import special_file_kind
+        return f'it is not a regular file but {special_file_kind(path) or "gone"}'
+    if not osp.getsize(path):
+        return 'it is empty'
+    if osp.isfile(path + SUFFIX):
+        return check_digest(path)
+    return check_zip_integrity(path)
+
+
 def _step(path: str) -> Tuple[int, str]:
     match = CHECKPOINT.match(osp.basename(path))
     return (int(match.group(2)), match.group(1)) if match else (-1, '')
@@ -63,7 +89,7 @@ def newest_verified_checkpoint(work_dir: str, log: Callable[[str], None] = print
                         key=_step, reverse=True)
     skipped: List[str] = []
     for path in candidates:
-        problem = check_digest(path) if osp.getsize(path) else 'it is empty'
+        problem = verify_checkpoint(path)
         if problem is None:
             if skipped:
                 log(f'resume: skipped {"; ".join(skipped)}; resuming from {path} (nothing was deleted)')

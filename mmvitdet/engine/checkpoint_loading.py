@@ -21,6 +21,7 @@ import argparse
 import os
 import pickle
 import re
+import stat
 import warnings
 import zipfile
 from typing import Any, Callable, List, Optional, Union
@@ -83,12 +84,33 @@ MMENGINE_SAFE_GLOBALS: List[Union[Callable, tuple]] = [
 RELEASE_SAFE_GLOBALS: List[Union[Callable, tuple]] = [argparse.Namespace]
 
 
+# Globals that run or build arbitrary objects while unpickling: never named in advice, never to be allow-listed.
+CODE_RUNNING = re.compile(r'(_load_from_bytes|\._rebuild_|^(builtins|__builtin__|copyreg|functools|operator|posix|nt|os|'
+                          r'sys|subprocess|importlib|runpy|pickle|shutil)\.)')
+UNSAFE_FILE_DOCS = 'docs/initializations.md#files-that-are-not-weights-only'
+
+
+class CodeRunningGlobalError(UserInputError, ValueError):
+    """``allow_checkpoint_globals`` was asked to allow a callable that runs or builds arbitrary objects."""
+
+
 def allow_checkpoint_globals(*objs: Union[Callable, tuple]) -> None:
     """Allow more classes/functions in weights-only loads (``torch.serialization.add_safe_globals``).
 
     Only allow types whose construction from a checkpoint cannot run code you did not mean to run.
     Call it before loading, e.g. in a module listed in the config's ``custom_imports``.
+
+    Raises:
+        CodeRunningGlobalError: an entry is one of the callables that run or build arbitrary objects
+            (``CODE_RUNNING``: ``torch.storage._load_from_bytes``, ``torch._utils._rebuild_*``, builtins, os, ...);
+            nothing is allowed then.
     """
+    refused = [_global_name(o) for o in objs if CODE_RUNNING.search(_global_name(o))]
+    if refused:
+        raise CodeRunningGlobalError(
+            f'allow_checkpoint_globals: refused {", ".join(refused)}: unpickling through it runs or builds arbitrary '
+            'objects (code of the file), which weights-only loading exists to prevent; allow only plain data '
+            'classes, and get a weights-only file for the rest (' + UNSAFE_FILE_DOCS + ')')
     torch.serialization.add_safe_globals(list(objs))
 
 
@@ -138,23 +160,40 @@ def _describe_bad_file(path: str) -> str:
     return f'it is not a torch checkpoint (starts with {head!r}, {size} bytes)'
 
 
-# Globals that run or build arbitrary objects while unpickling: never named in advice, never to be allow-listed.
-CODE_RUNNING = re.compile(r'(_load_from_bytes|\._rebuild_|^(builtins|__builtin__|copyreg|functools|operator|posix|nt|os|'
-                          r'sys|subprocess|importlib|runpy|pickle|shutil)\.)')
 
 
 def unsafe_file_message(path: str, names: List[str], blocked: bool = False) -> str:
     """The error for a file that needs globals outside the allow-list. Its advice is safe whatever the file holds:
-    convert once, with a trusted tool, in a throwaway environment; never widen the allow-list."""
+    get a weights-only file from the publisher, or convert it in an isolated environment (docs); it never gives a
+    command that unpickles the file, and never suggests widening the allow-list."""
     runs_code = blocked or any(CODE_RUNNING.search(n) for n in names)
     what = ('it calls functions that run or build arbitrary objects while unpickling (e.g. an old-format pickle or a '
             'payload)' if runs_code else f'it stores objects of {", ".join(names)} besides the weights')
-    convert = (f"python -c \"import torch; obj = torch.load('{path}', map_location='cpu', weights_only=False); "
-               "sd = obj.get('model', obj.get('state_dict', obj)) if isinstance(obj, dict) else obj; "
-               "torch.save({k: v for k, v in sd.items() if isinstance(v, torch.Tensor)}, 'weights.pth')\"")
-    return (f'checkpoint {path} is not a weights-only file: {what}, so it cannot be loaded safely. If you need it, '
-            'convert it once to plain tensors in a throwaway environment (a container or VM with nothing of value, '
-            f'since loading it fully runs whatever it holds): {convert}, then use weights.pth')
+    return (f'checkpoint {path} is not a weights-only file: {what}, so it is not loaded (loading it fully would run '
+            'whatever it holds). Ask its publisher for a weights-only file (safetensors, or a state dict of plain '
+            'tensors), or convert it in an isolated environment with nothing of value and no network, as described '
+            f'in {UNSAFE_FILE_DOCS}')
+
+
+def special_file_kind(path: str) -> Optional[str]:
+    """'a directory', 'a FIFO (named pipe)', ... when ``path`` (links followed) exists but is not a regular file."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    kinds = ((stat.S_ISDIR, 'a directory'), (stat.S_ISFIFO, 'a FIFO (named pipe)'), (stat.S_ISCHR, 'a character device'),
+             (stat.S_ISBLK, 'a block device'), (stat.S_ISSOCK, 'a socket'))
+    return next((name for test, name in kinds if test(mode)), None)
+
+
+def not_a_file_error(path: str, advice: str) -> CheckpointLoadError:
+    """The error for a checkpoint path that is not a regular file: missing (with ``advice``), or a special file."""
+    kind = special_file_kind(path)
+    if kind is not None:
+        link = f' (a link to {os.path.realpath(path)})' if os.path.islink(path) else ''
+        return CheckpointLoadError(f'checkpoint {path}{link} is not a regular file but {kind}: give the path of a '
+                                   'checkpoint file')
+    return CheckpointNotFoundError(f'checkpoint file {path} does not exist ({advice})')
 
 
 def load_checkpoint_file(path: str, map_location: Any = 'cpu') -> Any:
@@ -169,12 +208,13 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu') -> Any:
 
     Raises:
         CheckpointNotFoundError: the file does not exist (a FileNotFoundError).
+        CheckpointLoadError: the path is a directory, FIFO, device or socket (never read).
         UnsafeCheckpointError: the file needs types outside the allow-list; names them and the fix.
         CheckpointLoadError: the file is empty, truncated, corrupt or not a torch file.
     """
     path = os.path.expanduser(str(path))
     if not os.path.isfile(path):
-        raise CheckpointNotFoundError(f'checkpoint file {path} does not exist (check the path in the config / command line)')
+        raise not_a_file_error(path, 'check the path in the config / command line')
     if os.environ.get(TRUST_ENV_VAR) == '1':
         warnings.warn(f'{TRUST_ENV_VAR}=1: loading {path} with full unpickling (weights_only=False), which runs '
                       'any code the file holds; only do this for files you trust')
@@ -238,6 +278,6 @@ def _mmengine_http_loader(filename: str, map_location: Any = None, model_dir: Op
     return load_checkpoint_file(path, map_location=map_location)
 
 
-allow_checkpoint_globals(*MMENGINE_SAFE_GLOBALS, *RELEASE_SAFE_GLOBALS)
+torch.serialization.add_safe_globals([*MMENGINE_SAFE_GLOBALS, *RELEASE_SAFE_GLOBALS])  # getattr: the restricted one
 CheckpointLoader.register_scheme(prefixes='', loader=_mmengine_local_loader, force=True)
 CheckpointLoader.register_scheme(prefixes=('http://', 'https://'), loader=_mmengine_http_loader, force=True)

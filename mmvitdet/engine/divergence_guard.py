@@ -6,6 +6,11 @@ loss terms the iteration already computed, agrees across processes (one scalar a
 writes ``<work_dir>/diverged.json`` (read by tools/analysis/results_table.py and tools/sweep.py) and raises
 :class:`TrainingDiverged`, which the tools print as one line with exit status 2.
 
+A finite loss does not prove finite weights (a step at a huge lr can overflow them while the loss it was computed
+from was finite), so before any checkpoint is written (``before_save_checkpoint``: epoch, interval, preemption and
+timed saves alike) the hook also checks every floating tensor of the model and the optimizer state; a non-finite one
+stops the run the same way, with no checkpoint of that state.
+
 tools/train.py adds it unless ``divergence_guard=dict(enable=False)``; ``divergence_guard.max_loss`` also stops a
 finite loss above that value.
 """
@@ -13,7 +18,7 @@ import json
 import math
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import torch
 import torch.distributed as dist
@@ -32,6 +37,31 @@ class TrainingDiverged(UserInputError, RuntimeError):
 
 def _value(v) -> float:
     return float(v.detach().float().mean()) if isinstance(v, torch.Tensor) else float(v)
+
+
+def _float_tensors(obj, prefix: str = '') -> Iterator[Tuple[str, torch.Tensor]]:
+    """(name, tensor) for every floating tensor in nested dicts / lists (a checkpoint's state and optimizer state)."""
+    if isinstance(obj, torch.Tensor):
+        if obj.is_floating_point() or obj.is_complex():
+            yield prefix, obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _float_tensors(v, f'{prefix}.{k}' if prefix else str(k))
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _float_tensors(v, f'{prefix}.{i}' if prefix else str(i))
+
+
+def non_finite_tensors(obj) -> List[str]:
+    """Names of the floating tensors in ``obj`` holding a NaN or an infinity (one device sync per device)."""
+    by_device: Dict[torch.device, List[Tuple[str, torch.Tensor]]] = {}
+    for name, tensor in _float_tensors(obj):
+        by_device.setdefault(tensor.device, []).append((name, tensor))
+    bad = []
+    for items in by_device.values():
+        finite = torch.stack([torch.isfinite(t).all() for _, t in items]).cpu()
+        bad += [name for (name, _), ok in zip(items, finite.tolist()) if not ok]
+    return bad
 
 
 @HOOKS.register_module()
@@ -67,24 +97,36 @@ class DivergenceGuardHook(Hook):
             dist.all_reduce(flag)
         if flag.item() == 0:
             return
+        shown = {k: v if math.isfinite(v) else str(v) for k, v in bad.items()}  # strict json: 'nan', 'inf'
+        terms = ', '.join(f'{k} {v:g}' for k, v in bad.items()) if bad else 'on another process'
+        why = 'non-finite' if any(not math.isfinite(v) for v in bad.values()) or not bad else \
+            f'above max_loss={self.max_loss:g}'
+        self._stop(runner, f'loss {why} ({terms})', dict(loss_terms=shown or 'another rank'), runner.iter + 1)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Refuse to save a state holding a non-finite weight or optimizer statistic (every rank checks its own)."""
+        bad = non_finite_tensors({k: checkpoint[k] for k in ('state_dict', 'optimizer') if k in checkpoint})
+        if bad:
+            shown = ', '.join(bad[:5]) + (', ...' if len(bad) > 5 else '')
+            self._stop(runner, f'{len(bad)} non-finite tensor(s) in the state about to be saved ({shown})',
+                       dict(non_finite_tensors=bad[:20], non_finite_count=len(bad)),
+                       checkpoint.get('meta', {}).get('iter', runner.iter))
+
+    def _stop(self, runner, what: str, details: dict, iteration: int) -> None:
+        """Write the marker and raise :class:`TrainingDiverged`."""
         lrs = runner.optim_wrapper.get_lr() if hasattr(runner.optim_wrapper, 'get_lr') else {}
         lr = next(iter(lrs.values()))[0] if lrs else float('nan')
-        shown = {k: v if math.isfinite(v) else str(v) for k, v in bad.items()}  # strict json: 'nan', 'inf'
-        record = dict(iter=runner.iter + 1, epoch=runner.epoch + 1, lr=lr, loss_terms=shown or 'another rank',
-                      max_loss=self.max_loss)
+        record = dict(iter=iteration, epoch=runner.epoch + 1, lr=lr, max_loss=self.max_loss, **details)
         marker = osp.join(runner.work_dir, MARKER)
         if runner.rank == 0:
             tmp = marker + '.tmp'
             with open(tmp, 'w') as f:
                 json.dump(record, f)
             os.replace(tmp, marker)
-        terms = ', '.join(f'{k} {v:g}' for k, v in bad.items()) if bad else 'on another process'
-        why = 'non-finite' if any(not math.isfinite(v) for v in bad.values()) or not bad else \
-            f'above max_loss={self.max_loss:g}'
         raise TrainingDiverged(
-            f'training diverged at iteration {record["iter"]} (epoch {record["epoch"]}): loss {why} ({terms}) at '
-            f'lr {lr:.3g}; stopped with no checkpoint of this state, marker {marker}. Lower '
-            'optim_wrapper.optimizer.lr, or set divergence_guard.enable=False to train on regardless')
+            f'training diverged at iteration {record["iter"]} (epoch {record["epoch"]}): {what} at lr {lr:.3g}; '
+            f'stopped with no checkpoint of this state, marker {marker}. Lower optim_wrapper.optimizer.lr, or set '
+            'divergence_guard.enable=False to train on regardless')
 
 
 def add_divergence_guard(cfg) -> Optional[dict]:
