@@ -30,6 +30,12 @@ def parse_args(argv=None):
         help='resume from this checkpoint, or, without a path, from the newest checkpoint in the work directory '
         'whose sha256 sidecar verifies (skipped ones are named)')
     parser.add_argument(
+        '--accept-changes',
+        action='store_true',
+        help='with --resume: apply the config\'s differences from the one the checkpoint was trained under (an lr '
+        'reaches the optimizer and schedule) from the next iteration, recorded in <work_dir>/config_history.json; '
+        'without it such differences stop the run (the schedule length, evaluation and logging may always change)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -112,6 +118,10 @@ def main(argv=None):
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+
+    from mmvitdet.engine.resume_changes import resume_changes
+    changes = resume_changes(cfg.load_from, cfg.pretty_text, args.accept_changes) if cfg.get('resume') else {}
+    add_custom_hook_once(cfg, dict(type='ConfigHistoryHook', changes={k: list(v) for k, v in changes.items()}))
 
     init_cpu_distributed(cfg)
     own_data = cfg.get('own_data', None) is not None

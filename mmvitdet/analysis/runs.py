@@ -134,6 +134,22 @@ def _config_source(logs: WorkDirLogs) -> Tuple[Optional[str], List[str]]:
     return None, notes
 
 
+def accepted_changes(path: str) -> List[str]:
+    """Notes on the config changes a resume applied (``--accept-changes``), from ``config_history.json``."""
+    from ..engine.resume_changes import HISTORY
+    history_file = osp.join(path, HISTORY)
+    if not osp.isfile(history_file):
+        return []
+    try:
+        with open(history_file) as f:
+            history = json.load(f)
+    except ValueError as e:
+        return [f'{HISTORY} unreadable ({e})']
+    return [f'from iteration {entry.get("from_iteration")}: ' +
+            ', '.join(f'{k} {old!r} -> {new!r}' for k, (old, new) in entry['changes'].items())
+            for entry in history if isinstance(entry, dict) and entry.get('changes')]
+
+
 def collect_run(path: str, stale_hours: float = 2.0, now: Optional[float] = None) -> Run:
     """Read the work dir ``path`` into a :class:`Run`.
 
@@ -145,7 +161,7 @@ def collect_run(path: str, stale_hours: float = 2.0, now: Optional[float] = None
     for launch in logs.launches:
         run.notes += launch.problems
     config_path, notes = _config_source(logs)
-    run.notes += notes
+    run.notes += notes + accepted_changes(path)
     if config_path is None:
         run.detail = (f'no dumped config ({len(logs.top_configs)} .py files at the top, none in '
                       '<timestamp>/vis_data): cannot tell what was run')

@@ -196,12 +196,13 @@ def not_a_file_error(path: str, advice: str) -> CheckpointLoadError:
     return CheckpointNotFoundError(f'checkpoint file {path} does not exist ({advice})')
 
 
-def load_checkpoint_file(path: str, map_location: Any = 'cpu') -> Any:
+def load_checkpoint_file(path: str, map_location: Any = 'cpu', mmap: bool = False) -> Any:
     """Load a checkpoint file with ``weights_only=True`` and the allow-list above.
 
     Args:
         path: local file path (``~`` is expanded).
         map_location: as for ``torch.load`` (``'cpu'``, a device, a callable, ...).
+        mmap: map the tensors' storage from the file instead of reading it (zip files; for reading metadata).
 
     Returns:
         Whatever the file holds (usually a dict of tensors and plain values).
@@ -228,6 +229,8 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu') -> Any:
                                   'resume from the previous one (--resume without a file takes the newest that '
                                   'verifies); the file is kept')
     try:
+        if mmap and zipfile.is_zipfile(path):
+            load_kwargs['mmap'] = True
         return torch.load(path, map_location=map_location, **load_kwargs)
     except Exception as e:  # torch raises many types for bad files (OSError, EOFError, KeyError, RuntimeError, ...)
         names = _unsafe_globals(path, e) if isinstance(e, pickle.UnpicklingError) else []

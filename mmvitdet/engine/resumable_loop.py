@@ -13,6 +13,8 @@ from mmengine.logging import print_log
 from mmengine.registry import LOOPS
 from mmengine.runner import EpochBasedTrainLoop
 
+from ..errors import ConfigError
+
 
 class SkipFirstBatches:
     """Wraps a batch sampler; its next iteration drops the first ``skip`` batches (then it passes through)."""
@@ -58,20 +60,21 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         done = self._iter - self._epoch * len(self.dataloader)
         if done <= 0:
             return super().run_epoch()
-        if done >= len(self.dataloader):
-            raise RuntimeError(f'resume: iteration {self._iter} is past epoch {self._epoch + 1} of '
+        if done > len(self.dataloader):
+            raise ConfigError(f'resume: iteration {self._iter} is past epoch {self._epoch + 1} of '
                                f'{len(self.dataloader)} batches; the data or batch size changed since the checkpoint')
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
-        skipped = skip_first_batches(self.dataloader, done)
-        print_log(f'resume: epoch {self._epoch + 1} continues at batch {done + 1} of {len(self.dataloader)} '
-                  f'(iteration {self._iter + 1}); the {done} finished batches are skipped'
-                  + (' as indices, no image read' if skipped else ' (read and dropped)'), logger='current')
-        batches = iter(self.dataloader)
-        if not skipped:
-            for _ in range(done):
-                next(batches)
-        for idx, data_batch in enumerate(batches, start=done):
-            self.run_iter(idx, data_batch)
+        if done < len(self.dataloader):  # == : saved after the last batch, before the epoch's checkpoint
+            skipped = skip_first_batches(self.dataloader, done)
+            print_log(f'resume: epoch {self._epoch + 1} continues at batch {done + 1} of {len(self.dataloader)} '
+                      f'(iteration {self._iter + 1}); the {done} finished batches are skipped'
+                      + (' as indices, no image read' if skipped else ' (read and dropped)'), logger='current')
+            batches = iter(self.dataloader)
+            if not skipped:
+                for _ in range(done):
+                    next(batches)
+            for idx, data_batch in enumerate(batches, start=done):
+                self.run_iter(idx, data_batch)
         self.runner.call_hook('after_train_epoch')
         self._epoch += 1
