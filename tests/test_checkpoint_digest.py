@@ -76,3 +76,19 @@ def test_a_runs_own_truncated_checkpoint_without_sidecar_gets_resume_advice(tmp_
     with pytest.raises(CheckpointLoadError, match='resume from the previous checkpoint of the run') as e:
         load_checkpoint_file(tmp_path / 'epoch_4.pth')
     assert 're-download' not in str(e.value)
+
+
+def test_auto_resume_skips_checkpoints_without_sidecar_that_are_incomplete(tmp_path):
+    """Runs older than sidecars, copied files: a truncated or bit-flipped one is skipped like a digest mismatch, and
+    the advice of its load error ('--resume without a file') then really avoids it."""
+    for epoch in (1, 2, 3):
+        save(tmp_path / f'epoch_{epoch}.pth', epoch)
+        (tmp_path / f'epoch_{epoch}.pth{SUFFIX}').unlink()
+    (tmp_path / 'epoch_3.pth').write_bytes((tmp_path / 'epoch_3.pth').read_bytes()[:-200])  # cut
+    flip(tmp_path / 'epoch_2.pth')
+    os.mkfifo(tmp_path / 'epoch_4.pth')  # a special file with a checkpoint's name: never opened
+    said = []
+    assert newest_verified_checkpoint(str(tmp_path), log=said.append) == str(tmp_path / 'epoch_1.pth')
+    assert 'epoch_4.pth (it is not a regular file but a FIFO' in said[-1]
+    assert 'epoch_3.pth (it has no sha256 sidecar and is not a complete torch zip file' in said[-1]
+    assert 'epoch_2.pth (it has no sha256 sidecar and its member' in said[-1] and 'fails its CRC check' in said[-1]

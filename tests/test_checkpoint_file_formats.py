@@ -186,3 +186,15 @@ def test_torchscript_without_jit_load_gives_the_conversion_command(tmp_path, mon
                                               r"torch.save\(torch.jit.load\('.*ViT-B-16.pt', map_location='cpu'\)"
                                               r".state_dict\(\), '.*ViT-B-16_state_dict.pth'\)"):
         read_checkpoint(path)
+
+
+def test_special_files_are_named_as_such(tmp_path):
+    """A FIFO or a link to /dev/zero as a pre-trained file: refused at once, as not a regular file (not 'fetch it')."""
+    from mmvitdet.checkpoints.file_formats import read_weights
+    from mmvitdet.engine.checkpoint_loading import CheckpointLoadError
+    os.mkfifo(tmp_path / 'mae_pretrain_vit_base.pth')
+    (tmp_path / 'zero.pth').symlink_to('/dev/zero')
+    for name, kind in (('mae_pretrain_vit_base.pth', 'a FIFO'), ('zero.pth', 'a character device')):
+        with pytest.raises(CheckpointLoadError, match=f'is not a regular file but {kind}') as info:
+            read_weights(str(tmp_path / name))
+        assert 'does not exist' not in str(info.value) and 'fetch' not in str(info.value)

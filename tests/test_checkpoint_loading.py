@@ -18,6 +18,7 @@ from torch.utils.data import Dataset
 import mmvitdet  # noqa: F401  (registers the safe loader and the atomic backend)
 from mmvitdet.engine import (AtomicLocalBackend, CheckpointLoadError, UnsafeCheckpointError,
                              allow_checkpoint_globals, load_checkpoint_file)
+from mmvitdet.engine.checkpoint_loading import UNSAFE_FILE_DOCS, CodeRunningGlobalError
 from mmvitdet.engine import atomic_local_backend
 
 
@@ -144,8 +145,19 @@ def test_no_error_advice_widens_the_allow_list(tmp_path):
         for unsafe in ('_load_from_bytes', '_rebuild_', 'posix', 'system', 'allow_checkpoint_globals',
                        'MMVITDET_TRUSTED_CHECKPOINTS', 'add_safe_globals'):
             assert unsafe not in message, (name, message)
-        assert 'throwaway environment' in message and "weights_only=False" in message
+        # no command that unpickles the file: the advice is safe wherever it is pasted
+        assert 'weights_only=False' not in message and 'torch.load' not in message and 'python -c' not in message
+        assert 'safetensors' in message and 'isolated environment' in message and UNSAFE_FILE_DOCS in message
     assert not (tmp_path / 'ran').exists()
+
+
+def test_allow_checkpoint_globals_refuses_code_running_callables(tmp_path):
+    """After allowing torch.storage._load_from_bytes, a nested legacy payload would run: refused, nothing allowed."""
+    before = torch.serialization.get_safe_globals()
+    for entry in (torch.storage._load_from_bytes, os.system, (eval, 'builtins.eval'), torch._utils._rebuild_tensor):
+        with pytest.raises(CodeRunningGlobalError, match='refused .*runs or builds arbitrary objects'):
+            allow_checkpoint_globals(_TrainingNote, entry)
+    assert torch.serialization.get_safe_globals() == before
 
 
 class _TrainingNote:
@@ -161,7 +173,7 @@ def test_non_allow_listed_type_names_type_and_fix(tmp_path, monkeypatch):
     with pytest.raises(UnsafeCheckpointError) as info:
         load_checkpoint_file(path)
     message = str(info.value)
-    assert str(path) in message and f'{__name__}._TrainingNote' in message and 'throwaway environment' in message
+    assert str(path) in message and f'{__name__}._TrainingNote' in message and 'isolated environment' in message
     assert 'allow_checkpoint_globals' not in message and 'MMVITDET_TRUSTED_CHECKPOINTS' not in message
 
     monkeypatch.setenv('MMVITDET_TRUSTED_CHECKPOINTS', '1')

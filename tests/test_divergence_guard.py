@@ -121,3 +121,43 @@ def test_a_killed_sweep_leaves_no_training_child(tmp_path):
     else:
         os.kill(child, signal.SIGKILL)
         pytest.fail(f'the training child {child} outlived the killed sweep by 60 s')
+
+
+def test_a_non_finite_weight_is_never_saved(tmp_path):
+    """The loss of the epoch's last step was finite but the step left a NaN weight (as lr 1e4 did, loss 1.8e15):
+    the checkpoint of that state is refused, the marker names the tensor, no file is written."""
+    import torch
+    from mmengine.hooks import Hook
+    from mmengine.runner import Runner
+    from mmvitdet.engine.divergence_guard import TrainingDiverged
+    from mmvitdet.engine.launch_config import load_launch_config
+    from cli_options import parsed
+
+    class PoisonAfterLastStep(Hook):  # runs after the guard's loss check, before CheckpointHook's epoch save
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            if batch_idx == len(runner.train_dataloader) - 1:
+                with torch.no_grad():
+                    runner.model.roi_head.bbox_head.fc_cls.weight[0, 0] = float('nan')
+
+    opts = [o for o in tiny_options(tmp_path / 'shapes', 1e-4) if 'num_workers' not in o]
+    cfg = load_launch_config(str(CONFIG), parsed(opts + ['train_cfg.max_epochs=1']), str(tmp_path / 'run'), 'none')
+    cfg.visualizer.name = f'visualizer_{id(cfg)}'
+    add_divergence_guard(cfg)
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(PoisonAfterLastStep(), priority='NORMAL')
+    with pytest.raises(TrainingDiverged, match=r'1 non-finite tensor\(s\) in the state about to be saved '
+                                               r'\(state_dict.roi_head.bbox_head.fc_cls.weight\)'):
+        runner.train()
+    assert not list((tmp_path / 'run').glob('*.pth'))
+    marker = json.loads((tmp_path / 'run' / 'diverged.json').read_text())
+    assert marker['non_finite_tensors'] == ['state_dict.roi_head.bbox_head.fc_cls.weight']
+    assert collect_run(str(tmp_path / 'run')).status == 'diverged'
+
+
+def test_non_finite_tensors_walks_model_and_optimizer_state():
+    import torch
+    from mmvitdet.engine.divergence_guard import non_finite_tensors
+    state = {'state_dict': {'a': torch.ones(3), 'b': torch.tensor([1.0, float('inf')]), 'n': torch.tensor([7])},
+             'optimizer': {'state': {0: {'exp_avg': torch.tensor([float('nan')]), 'step': torch.tensor(3.0)}},
+                           'param_groups': [{'lr': 1e-4}]}}
+    assert non_finite_tensors(state) == ['state_dict.b', 'optimizer.state.0.exp_avg']

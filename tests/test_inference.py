@@ -3,6 +3,7 @@
 A quickstart model is trained for 2 iterations on a tiny generated shapes set; its checkpoint is
 then used the way an mmdet user would after the quickstart.
 """
+import os
 import warnings
 from pathlib import Path
 
@@ -200,3 +201,69 @@ def test_test_tool_show_dir_paints_the_test_set(trained, tmp_path):
                         '--cfg-options', *options])
     painted = sorted(p.name for p in tmp_path.glob('*/vis/*.png'))
     assert painted == sorted(p.name for p in Path(data_root, 'val').glob('*.png'))
+
+
+def _test_options(data_root):
+    options = [f'{loader}.{key}' for loader in ('val_dataloader', 'test_dataloader')
+               for key in ('num_workers=0', 'persistent_workers=False')]
+    return options + [f'test_dataloader.dataset.data_root={data_root}/',
+                      f'test_evaluator.ann_file={data_root}/annotations/instances_val.json',
+                      'test_dataloader.dataset.generate.num_train=8', 'test_dataloader.dataset.generate.num_val=4']
+
+
+FIVE_CLASSES = ['model.roi_head.bbox_head.num_classes=5', 'model.roi_head.mask_head.num_classes=5']
+
+
+def test_test_and_demo_refuse_a_checkpoint_of_other_classes(trained, tmp_path, capsys):
+    """A 3-class checkpoint with a 5-class config: one error line, exit 2, nothing evaluated or drawn."""
+    from mmvitdet.utils.cli_errors import run_cli
+    data_root, checkpoint = trained
+    five = tmp_path / 'five_classes.py'
+    five.write_text(f"_base_ = '{QUICKSTART}'\nmodel = dict(roi_head=dict(bbox_head=dict(num_classes=5), "
+                    "mask_head=dict(num_classes=5)))\n")
+    runs = {'test': [str(QUICKSTART), checkpoint, '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+                     *_test_options(data_root), *FIVE_CLASSES],
+            'demo': [str(Path(data_root, 'val')), str(five), checkpoint, '--out-dir', str(tmp_path / 'demo')]}
+    for tool, argv in runs.items():
+        with pytest.raises(SystemExit) as exit_info:
+            run_cli(_tool(tool).main, argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and err.startswith('error: checkpoint ') and err.count('error:') == 1, err
+        assert 'checkpoint has 3 classes, config 5' in err and 'roi_head.bbox_head.fc_cls.weight' in err
+        assert '--allow-partial' in err
+    assert not list((tmp_path / 'w').glob('*/*.json')) and not (tmp_path / 'demo').exists()
+
+
+def test_allow_partial_loads_what_fits_and_names_what_stays_random(trained):
+    import torch
+    from mmdet.registry import MODELS
+    from mmvitdet.engine.detector_checkpoint import load_detector_checkpoint
+    data_root, checkpoint = trained
+    cfg = Config.fromfile(str(QUICKSTART))
+    cfg.model.roi_head.bbox_head.num_classes = 5
+    cfg.model.roi_head.mask_head.num_classes = 5
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(cfg.model)
+    lines = []
+    load_detector_checkpoint(model, checkpoint, allow_partial=True, log=lines.append)
+    saved = torch.load(checkpoint, map_location='cpu')['state_dict']
+    assert torch.equal(model.state_dict()['backbone.patch_embed.proj.weight'],
+                       saved['backbone.patch_embed.proj.weight'])
+    assert len(lines) == 1 and 'stay at their initial (random) values' in lines[0]
+    assert 'roi_head.bbox_head.fc_cls.weight' in lines[0] and 'roi_head.mask_head.conv_logits.weight' in lines[0]
+
+
+def test_test_tool_special_and_missing_checkpoints_are_one_line(tmp_path, capsys):
+    from mmvitdet.utils.cli_errors import run_cli
+    fifo = tmp_path / 'fifo.pth'
+    os.mkfifo(fifo)
+    zero = tmp_path / 'zero.pth'
+    zero.symlink_to('/dev/zero')
+    cases = {str(tmp_path / 'none.pth'): 'none.pth does not exist', str(fifo): 'is not a regular file but a FIFO',
+             str(zero): 'is not a regular file but a character device', str(tmp_path): 'is not a regular file but a '
+             'directory'}
+    for path, expected in cases.items():
+        with pytest.raises(SystemExit) as exit_info:
+            run_cli(_tool('test').main, [str(QUICKSTART), path])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and err.startswith('error: ') and expected in err, err

@@ -266,6 +266,17 @@ def test_emit_dist_and_slurm(tmp_path):
                          capture_output=True, text=True)
     cfg, wd = res.stdout.strip().split('|')
     assert cfg.endswith('configs/toy_lr1.6e-04_wd0.1_dp0.0_25e.py') and wd.endswith('toy/toy_lr1.6e-04_wd0.1_dp0.0_25e')
+    # SIGUSR1 ahead of the time limit; a trainer that saved and exited 75 requeues its array task
+    assert '#SBATCH --signal=USR1@180' in text
+    fake = tmp_path / 'bin'
+    fake.mkdir()
+    (fake / 'srun').write_text('#!/bin/sh\nexit 75\n')
+    (fake / 'scontrol').write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/scontrol.args\n')
+    for tool in ('srun', 'scontrol'):
+        (fake / tool).chmod(0o755)
+    env = dict(os.environ, PATH=f'{fake}:{os.environ["PATH"]}', SLURM_ARRAY_TASK_ID='0', SLURM_ARRAY_JOB_ID='77')
+    assert subprocess.run(['bash', str(script)], env=env, capture_output=True).returncode == 75
+    assert (tmp_path / 'scontrol.args').read_text().split() == ['requeue', '77_0']
 
 
 @pytest.mark.parametrize('line,match', [

@@ -39,11 +39,12 @@ def test_command(python: str, config: str, checkpoint: str, work_dir: str,
 
 def slurm_array_script(runs: Sequence[Tuple[str, str, str]], path: str, partition: str, gpus: int,
                        gpus_per_node: int, cpus_per_task: int = 5, cfg_options: Sequence[str] = (),
-                       job_name: str = 'sweep') -> str:
+                       job_name: str = 'sweep', signal_lead: int = 180) -> str:
     """An sbatch script (to be saved at ``path``) whose array task i trains ``runs[i]`` = (name, config, work_dir).
 
-    Each task holds ``gpus`` GPUs (one process each, ``--launcher slurm``) and
-    resumes its run when requeued or resubmitted.
+    Each task holds ``gpus`` GPUs (one process each, ``--launcher slurm``) and resumes its run when requeued or
+    resubmitted. Slurm sends SIGUSR1 ``signal_lead`` seconds before the time limit: the trainer saves its iteration
+    in flight and exits 75, and the task requeues itself.
     """
     if gpus % gpus_per_node and gpus > gpus_per_node:
         raise ValueError(f'--gpus {gpus} is not a multiple of --gpus-per-node {gpus_per_node}')
@@ -63,6 +64,7 @@ def slurm_array_script(runs: Sequence[Tuple[str, str, str]], path: str, partitio
 #SBATCH --gres=gpu:{per_node}
 #SBATCH --cpus-per-task={cpus_per_task}
 #SBATCH --requeue
+#SBATCH --signal=USR1@{signal_lead}
 set -euo pipefail
 RUNS=(
 {entries}
@@ -73,6 +75,11 @@ PY="${{VIRTUAL_ENV:-{REPO}/.venv}}/bin/python"
 [[ -x "$PY" ]] || PY=python
 cd {q(REPO)}
 PYTHONPATH={q(REPO)}${{PYTHONPATH:+:$PYTHONPATH}} \\
+status=0
 srun --kill-on-bad-exit=1 "$PY" -u tools/train.py "$CONFIG" --work-dir "$WORK_DIR" \\
-    --launcher slurm --resume{extra}
+    --launcher slurm --resume{extra} || status=$?
+if [[ $status -eq 75 ]]; then  # preempted / time limit near: the iteration in flight is saved
+    scontrol requeue "${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}"
+fi
+exit $status
 '''

@@ -1,0 +1,84 @@
+"""``--resume`` with a changed config: refused with the keys listed (nothing written), or applied for real with
+``--accept-changes`` (the lr reaches optimizer and schedule) and recorded; the schedule length may always change.
+The checkpoint's config text is read without executing it."""
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from mmvitdet.analysis.runs import collect_run
+from mmvitdet.engine.resume_changes import config_changes, literal_config
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / 'configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py'
+
+
+def train(work_dir: Path, data_root: Path, *extra: str, epochs: int = 1, lr: float = 1e-4):
+    opts = [f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=100', f'optim_wrapper.optimizer.lr={lr}',
+            'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2']
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False',
+                 f'{loader}.dataset.data_root={data_root}/', f'{loader}.dataset.generate.num_train=6',
+                 f'{loader}.dataset.generate.num_val=2', f'{loader}.dataset.generate.img_size=96']
+    opts += [f'val_evaluator.ann_file={data_root}/annotations/instances_val.json',
+             f'test_evaluator.ann_file={data_root}/annotations/instances_val.json']
+    return subprocess.run([sys.executable, str(REPO / 'tools/train.py'), str(CONFIG), '--work-dir', str(work_dir),
+                           *extra, '--cfg-options', *opts], capture_output=True, text=True, cwd=REPO, timeout=600,
+                          env=dict(os.environ))
+
+
+def logged_lrs(stdout: str):
+    return [float(v) for v in re.findall(r'Epoch\(train\)\s+\[\d+\]\[\s*\d+/\d+\].*? lr: ([0-9.e+-]+)', stdout)]
+
+
+def test_a_changed_lr_is_refused_then_applied_and_recorded(tmp_path):
+    work_dir, data = tmp_path / 'run', tmp_path / 'shapes'
+    assert train(work_dir, data).returncode == 0
+    launches = sorted(p.name for p in work_dir.iterdir() if p.is_dir())
+
+    refused = train(work_dir, data, '--resume', epochs=2, lr=3e-2)
+    assert refused.returncode == 2, refused.stderr[-2000:]
+    error = [line for line in refused.stderr.splitlines() if line.startswith('error:')]
+    assert len(error) == 1 and 'optim_wrapper.optimizer.lr: 0.0001 -> 0.03' in error[0] and '--accept-changes' in error[0]
+    assert 'max_epochs' not in error[0]  # the schedule length may change
+    assert sorted(p.name for p in work_dir.iterdir() if p.is_dir()) == launches  # nothing written
+
+    straight = train(tmp_path / 'straight', data, epochs=2)  # the lr the schedule would have had at iteration 4
+    accepted = train(work_dir, data, '--resume', '--accept-changes', epochs=2, lr=3e-2)
+    assert accepted.returncode == 0, accepted.stderr[-2000:]
+    expected = [lr * 300 for lr in logged_lrs(straight.stdout)[3:]]
+    assert logged_lrs(accepted.stdout) == pytest.approx(expected, rel=1e-3)
+    final = torch.load(work_dir / 'epoch_2.pth', map_location='cpu')
+    assert final['optimizer']['param_groups'][0]['initial_lr'] == pytest.approx(3e-2)
+    history = json.loads((work_dir / 'config_history.json').read_text())
+    assert [(h['from_iteration'], h['changes']) for h in history] == [
+        (1, {}), (4, {'optim_wrapper.optimizer.lr': [0.0001, 0.03]})]
+    assert 'from iteration 4: optim_wrapper.optimizer.lr 0.0001 -> 0.03' in collect_run(str(work_dir)).notes
+
+
+def test_config_changes_ignore_bookkeeping_and_schedule_length():
+    old = ("train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=10, val_interval=1)\n"
+           "param_scheduler = [dict(type='LinearLR', end=250), dict(type='CosineAnnealingLR', T_max=10, end=10)]\n"
+           "optim_wrapper = dict(optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.1))\n"
+           "train_dataloader = dict(num_workers=4, dataset=dict(ann_file='a.json'))\n"
+           "work_dir = 'x'\ncustom_hooks = [dict(type='DivergenceGuardHook')]\n")
+    new = ("train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=20, val_interval=2)\n"
+           "param_scheduler = [dict(type='LinearLR', end=250), dict(type='CosineAnnealingLR', T_max=20, end=20)]\n"
+           "optim_wrapper = dict(optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.05))\n"
+           "train_dataloader = dict(num_workers=1, dataset=dict(ann_file='b.json'))\n"
+           "work_dir = 'y'\ncustom_hooks = [dict(type='PreemptionCheckpointHook')]\n")
+    assert config_changes(old, new) == {'optim_wrapper.optimizer.weight_decay': (0.1, 0.05),
+                                        'train_dataloader.dataset.ann_file': ('a.json', 'b.json')}
+
+
+def test_the_saved_config_text_is_never_executed(tmp_path):
+    marker = tmp_path / 'ran'
+    text = f"import os\nlr = os.system('touch {marker}')\nx = dict(a=-1, b=[1, (2, 3)], c=print)\n"
+    assert literal_config(text) == {'lr': f"<os.system('touch {marker}')>", 'x': {'a': -1, 'b': [1, [2, 3]],
+                                                                                  'c': '<print>'}}
+    assert not marker.exists()
