@@ -182,3 +182,105 @@ def test_a_missing_checkpoint_names_where_it_goes_and_how_to_fetch_it(tmp_path):
     message = user_error_message(e.value)
     assert message.count('\n') == 0 and str(tmp_path / 'sam_vit_l_0b3195.pth') in message
     assert 'MMVITDET_CHECKPOINTS' in message and 'download_checkpoints.py --init sam --size l' in message
+
+
+def _png_header_only(path: Path, width: int, height: int) -> None:
+    """A PNG whose header declares width x height (IHDR) with no pixel data: opening it costs nothing."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+    path.write_bytes(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0))
+                     + chunk(b'IEND', b''))
+
+
+def _rewrite(ann: Path, change) -> None:
+    data = json.loads(ann.read_text())
+    change(data)
+    ann.write_text(json.dumps(data))
+
+
+def test_paths_outside_the_image_folder_are_refused(roboflow, tmp_path):
+    outside = tmp_path / 'outside.png'
+    shutil.copy(sorted((roboflow / 'train').glob('*.png'))[0], outside)
+    (roboflow / 'train' / 'link.png').symlink_to(outside)
+    ann = roboflow / 'train' / '_annotations.coco.json'
+
+    def escape(data):
+        data['images'][0]['file_name'] = '../../outside.png'
+        data['images'][1]['file_name'] = str(outside)
+        data['images'][2]['file_name'] = 'link.png'
+    _rewrite(ann, escape)
+    with pytest.raises(AnnotationFormatError, match=r"3 images lie outside the image folder .*\.\./\.\./outside.png "
+                                                    r"\('\.\.' in the path\), .*outside.png \(an absolute path\), "
+                                                    r'link.png \(a link to a file outside the image folder\)'):
+        apply_own_data(Config.fromfile(str(CPU_CONFIG)))
+
+
+def test_an_image_declaring_too_many_pixels_is_named(roboflow):
+    victim = sorted((roboflow / 'train').glob('*.png'))[0]
+    _png_header_only(victim, 30000, 30000)
+    with pytest.raises(AnnotationFormatError, match=f'1 images declare more than own_data.max_pixels=89478485 '
+                                                    rf'pixels \({victim.name} \(30000 x 30000\)\)'):
+        apply_own_data(Config.fromfile(str(CPU_CONFIG)))
+    cfg = Config.fromfile(str(CPU_CONFIG))
+    cfg.own_data.max_pixels = 30000 * 30000  # genuine large images: the bound is the user's
+    apply_own_data(cfg)
+
+
+def test_decode_check_finds_a_truncated_image_the_header_check_passes(roboflow):
+    victim = sorted((roboflow / 'valid').glob('*.png'))[0]
+    victim.write_bytes(victim.read_bytes()[:victim.stat().st_size // 2])
+    apply_own_data(Config.fromfile(str(CPU_CONFIG)))  # headers only: passes
+    cfg = Config.fromfile(str(CPU_CONFIG))
+    cfg.own_data.check = 'decode'
+    with pytest.raises(AnnotationFormatError, match=f'1 images do not open as images \\({victim.name} \\(OpenCV '
+                                                    'cannot decode it'):
+        apply_own_data(cfg)
+
+
+def test_dropped_annotations_are_counted_and_named(roboflow, monkeypatch):
+    from mmdet.registry import DATASETS
+    from mmengine.registry import DefaultScope
+    from mmvitdet.datasets import checked_coco_dataset
+    ann = roboflow / 'train' / '_annotations.coco.json'
+
+    def degrade(data):
+        anns = data['annotations']
+        anns[0]['bbox'][2] = -5  # negative width
+        anns[1]['bbox'] = [500, 500, 10, 10]  # outside a 96 x 96 image
+        anns[2]['iscrowd'] = 1
+        data['annotations'] = anns
+    _rewrite(ann, degrade)
+    ids = [a['id'] for a in json.loads(ann.read_text())['annotations'][:3]]
+    lines = []
+    monkeypatch.setattr(checked_coco_dataset, 'print_log', lambda msg, logger=None: lines.append(msg))
+    cfg = apply_own_data(Config.fromfile(str(CPU_CONFIG)))
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        dataset = DATASETS.build(cfg.train_dataloader.dataset)
+        dataset.full_init()
+    assert dataset.dropped == {'zero or negative size': [ids[0]], 'outside the image': [ids[1]],
+                               'crowd (kept as an ignore region)': [ids[2]]}
+    assert len(lines) == 1 and '3 annotations not trained as objects' in lines[0]
+    assert f'1 zero or negative size (ids {ids[0]})' in lines[0] and str(ann.relative_to(roboflow)) in lines[0]
+
+
+def test_an_image_that_fails_in_training_is_refused_at_the_next_launch(roboflow, tmp_path):
+    from mmvitdet.datasets.bad_images import RECORD, check_recorded_bad_images
+    from mmvitdet.datasets.checked_loading import ImageReadError
+    images = sorted((roboflow / 'train').glob('*.png'))
+    good = images[1].read_bytes()
+    images[0].write_bytes(images[0].read_bytes()[:images[0].stat().st_size // 2])  # the header still parses
+    work_dir = tmp_path / 'work'
+    loaders = [f'{loader}.{key}' for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+               for key in ('num_workers=0', 'persistent_workers=False')]
+    argv = [str(CPU_CONFIG), '--work-dir', str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1', *loaders]
+    with pytest.raises(ImageReadError, match=f"image '.*{images[0].name}'.*cannot be decoded"):
+        _tool('train').main(argv)
+    assert json.loads((work_dir / RECORD).read_text())[0]['path'] == str(images[0])
+    with pytest.raises(ImageReadError, match='unchanged since'):  # at once, before any model or data is built
+        _tool('train').main(argv)
+    images[0].write_bytes(good)  # the user's fix
+    check_recorded_bad_images(str(work_dir))
+    assert not (work_dir / RECORD).exists()

@@ -126,6 +126,8 @@ def main(argv=None):
     init_cpu_distributed(cfg)
     own_data = cfg.get('own_data', None) is not None
     if own_data:
+        from mmvitdet.datasets.bad_images import check_recorded_bad_images
+        check_recorded_bad_images(cfg.work_dir)  # an image that failed before, unchanged: stop now, not an epoch in
         add_custom_hook_once(cfg, dict(type='BatchInFlightHook'))
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.logger.info(f'mmcv ops: {mmcv_ops_backend()}')  # compiled mmcv, or torchvision's kernels
@@ -139,7 +141,12 @@ def main(argv=None):
         shutdown_distributed()
         return EXIT_PREEMPTED
     except Exception as exc:
+        from mmvitdet.datasets.checked_loading import ImageReadError
         from mmvitdet.errors import UserInputError
+        if own_data and isinstance(exc, ImageReadError) and runner.rank == 0:
+            from mmvitdet.datasets.bad_images import record_bad_image
+            from mmvitdet.utils.cli_errors import user_error_message
+            record_bad_image(cfg.work_dir, user_error_message(exc))  # refused at the next launch until replaced
         if not own_data or isinstance(exc, UserInputError):
             raise
         from mmvitdet.engine.batch_in_flight import own_data_failure

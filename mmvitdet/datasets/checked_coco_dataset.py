@@ -1,17 +1,20 @@
 """``CheckedCocoDataset``: mmdet's CocoDataset with input checks and errors naming file and fix."""
 import functools
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from mmcv.transforms import LoadImageFromFile
 from mmengine.fileio import LocalBackend, get_file_backend
+from mmengine.logging import print_log
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 
 from .checked_loading import CheckedLoadImageFromFile
 from ..errors import UserInputError
-from .validation import DEFAULT_HINT, CheckedCOCO, DataNotFoundError, SampleError, check_data_paths
+from .validation import (DEFAULT_HINT, AnnotationFormatError, CheckedCOCO, DataNotFoundError, SampleError,
+                         check_data_paths)
 
+SHOWN = 5
 LOADER_NAMES = ('LoadImageFromFile', 'mmcv.LoadImageFromFile', 'mmdet.LoadImageFromFile', LoadImageFromFile)
 
 
@@ -20,6 +23,35 @@ def checked_image_loading(pipeline: Sequence) -> list:
     replaced by a CheckedLoadImageFromFile config of the same arguments."""
     return [dict(t, type=CheckedLoadImageFromFile) if isinstance(t, dict) and t.get('type') in LOADER_NAMES
             else t for t in pipeline]
+
+
+def drop_reason(ann: dict, width: int, height: int, cat_ids) -> Optional[str]:
+    """Why mmdet's CocoDataset leaves annotation ``ann`` out of training (or, for crowd, treats it as an ignore
+    region only); None when it is trained on."""
+    x1, y1, w, h = ann['bbox']
+    if ann.get('ignore', False):
+        return 'marked ignore'
+    if w < 1 or h < 1 or ann.get('area', 1) <= 0:
+        return 'zero or negative size'
+    if max(0, min(x1 + w, width) - max(x1, 0)) * max(0, min(y1 + h, height) - max(y1, 0)) == 0:
+        return 'outside the image'
+    if ann['category_id'] not in cat_ids:
+        return 'category not among the classes'
+    if ann.get('iscrowd', False):
+        return 'crowd (kept as an ignore region)'
+    return None
+
+
+def dropped_annotations_line(ann_file: str, dropped: Dict[str, list]) -> str:
+    parts = [f'{len(ids)} {reason} (ids {", ".join(str(i) for i in ids[:SHOWN])}{", ..." if len(ids) > SHOWN else ""})'
+             for reason, ids in dropped.items()]
+    return f"dataset '{ann_file}': {sum(len(i) for i in dropped.values())} annotations not trained as objects: " + \
+        '; '.join(parts)
+
+
+def escapes_lexically(file_name: str) -> bool:
+    """``file_name`` is absolute or climbs out with '..' (links are checked at launch, own_data_check)."""
+    return osp.isabs(file_name) or file_name.startswith('~') or '..' in file_name.replace('\\', '/').split('/')
 
 
 @DATASETS.register_module()
@@ -72,6 +104,27 @@ class CheckedCocoDataset(CocoDataset):
                 f"found in the image folder '{self.data_prefix['img']}': does data_prefix point "
                 f'at the folder of this split? Otherwise {self.missing_data_hint}')
         return data_list
+
+    def parse_data_info(self, raw_data_info: dict):
+        """CocoDataset's parsing, counting the annotations it drops (and the crowd ones it only ignores) by reason."""
+        img = raw_data_info['raw_img_info']
+        if escapes_lexically(str(img.get('file_name', ''))):
+            raise AnnotationFormatError(
+                f"annotation file '{self.ann_file}': image id {img.get('id')} has file_name "
+                f"{img.get('file_name')!r}, which leads outside the image folder: give a path inside it")
+        for ann in raw_data_info['raw_ann_info']:
+            reason = drop_reason(ann, img['width'], img['height'], self.cat_ids)
+            if reason:
+                self.dropped.setdefault(reason, []).append(ann.get('id'))
+        return super().parse_data_info(raw_data_info)
+
+    def full_init(self) -> None:
+        if self._fully_initialized:
+            return
+        self.dropped: Dict[str, list] = {}  # reason -> annotation ids
+        super().full_init()
+        if self.dropped:
+            print_log(dropped_annotations_line(self.ann_file, self.dropped), logger='current')
 
     def prepare_data(self, idx):
         """The pipeline's output for sample ``idx``; an error in it names the image and annotation file."""

@@ -26,6 +26,7 @@ from typing import Any, Dict, List, Tuple
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from .own_data_check import DEFAULT_MAX_PIXELS
 from .own_data_layout import detect_splits
 from .validation import AnnotationFormatError, DataNotFoundError, check_data_paths
 
@@ -226,7 +227,8 @@ def apply_own_data(cfg: Config, check_files: bool = True) -> Config:
         for split in ('train', 'val'):
             ann, img = resolved[split]
             check_split(osp.join(resolved['root'], ann), osp.join(resolved['root'], img), resolved[f'{split}_data'],
-                        fix=(f'own_data.{split}', ann, img))
+                        fix=(f'own_data.{split}', ann, img), check=own.get('check', 'header'),
+                        max_pixels=own.get('max_pixels', DEFAULT_MAX_PIXELS))
     entries, changed = own_data_entries(cfg, resolved)
     for key, value in entries.items():
         if key.endswith('_dataloader'):

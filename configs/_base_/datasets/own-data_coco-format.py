@@ -12,11 +12,14 @@
 # images/); split names train / val, valid or validation. The class names are read from the train
 # file (categories in id order; an unused category that only repeats a super-category name, as
 # Roboflow's id 0, is dropped, and the log says so) and set as the datasets' classes and as
-# num_classes of the box and mask heads. At launch (tools/train.py, test.py, demo.py) every image is
-# checked to exist and open, before any iteration. Pipelines, model and schedule stay the init
-# config's. train / val below override the detected paths (relative to data_root), e.g.
-#   --cfg-options own_data.train.ann_file=a.json own_data.train.img=imgs/
+# num_classes of the box and mask heads. At launch (tools/train.py, test.py, demo.py), before any
+# iteration, every image is checked to lie inside its image folder, exist, open (check='header') or
+# decode (check='decode'), and declare at most max_pixels pixels. Pipelines, model and schedule stay
+# the init config's. train / val below override the detected paths (relative to data_root), e.g.
+#   --cfg-options own_data.train.ann_file=a.json own_data.train.img=imgs/ own_data.check=decode
 own_data = dict(
     data_root='{{$MMVITDET_DATA_ROOT:data/own/}}',
     train=dict(),  # empty: detected; dict(ann_file=..., img=...) names the train split by hand
-    val=dict())  # likewise for the validation split
+    val=dict(),  # likewise for the validation split
+    check='header',  # 'decode': decode every image at launch (docs/get_started.md gives its cost)
+    max_pixels=89_478_485)  # PIL's bound; larger headers are refused by name (decompression bombs)
