@@ -116,12 +116,12 @@ def test_safetensors_url_is_downloaded_once(tmp_path, monkeypatch):
     hub = tmp_path / 'hub'
     calls = []
 
-    def fake_download(url, dst, progress=True):
+    def fake_download(url, dst, progress=True, **bounds):
         calls.append(url)
         with open(path, 'rb') as src, open(dst, 'wb') as out:
             out.write(src.read())
 
-    monkeypatch.setattr(torch.hub, 'download_url_to_file', fake_download)
+    monkeypatch.setattr('mmvitdet.utils.download.download', fake_download)  # bounded, resumable
     monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(hub))
     url = 'https://huggingface.co/timm/vit_tiny/resolve/main/model.safetensors'
     for _ in range(2):

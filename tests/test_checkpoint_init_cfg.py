@@ -98,12 +98,12 @@ def test_url_downloaded_once_into_torch_hub(mae_file, tmp_path, monkeypatch):
 
     calls = []
 
-    def fake_download(url, dst, progress=True):
+    def fake_download(url, dst, progress=True, **bounds):
         calls.append((url, dst))
         shutil.copy(mae_file[0], dst)
 
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
-    monkeypatch.setattr(torch.hub, 'download_url_to_file', fake_download)
+    monkeypatch.setattr('mmvitdet.utils.download.download', fake_download)  # bounded, resumable
     url = 'https://dl.fbaipublicfiles.com/mae/pretrain/mae_pretrain_vit_t.pth'
     for _ in range(2):
         model = our_vit(init_cfg=dict(type='Pretrained', checkpoint=url))

@@ -205,3 +205,60 @@ def test_a_bad_file_does_not_stop_the_others(tmp_path, server, monkeypatch):
     assert message.startswith('1 of 2 files not fetched: a_first.pth')
     assert str(target / 'a_first.pth.invalid') in message and '.part' not in message
     assert (target / 'a_first.pth.invalid').is_file() and (target / 'b_second.pth').is_file()
+
+
+class OversizeHandler(http.server.BaseHTTPRequestHandler):
+    """Announces 10 GB (``announce``) or nothing (a close-delimited body), then streams zeros until the client
+    stops reading."""
+    announce = True
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.send_response(200)
+        if self.announce:
+            self.send_header('Content-Length', str(10 * 10**9))
+        self.end_headers()
+        try:
+            for _ in range(64):  # at most 64 MiB, if nothing stops the client
+                self.wfile.write(b'\0' * (1 << 20))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+@pytest.mark.parametrize('announce', [True, False])
+def test_downloads_are_capped(tmp_path, announce):
+    """A server announcing 10 GB is refused before a byte is written; one that announces nothing is stopped once
+    the transfer passes the bound, and its .part is deleted."""
+    from mmvitdet.utils.download import download
+    handler = type('Handler', (OversizeHandler,), dict(announce=announce))
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        expected = r'announces 10000000000 bytes, more than the bound \(2097152 bytes\); not downloaded' if announce \
+            else r'the transfer passed the bound \(2097152 bytes\); stopped and deleted'
+        with pytest.raises(DownloadError, match=expected):
+            download(f'http://127.0.0.1:{httpd.server_address[1]}/f.pth', str(tmp_path / 'f.pth'), progress=False,
+                     timeout=5, max_bytes=2 << 20, bound='the bound')
+        assert not list(tmp_path.iterdir())  # no .part, no file
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_official_files_are_bounded_by_their_architecture_and_free_space_is_checked(tmp_path, server, monkeypatch):
+    import collections
+    files = official_files(str(REPO / 'configs'))
+    base = files['mae_pretrain_vit_base.pth']
+    assert 2.0e9 < base.max_bytes < 2.2e9 and base.max_bytes < files['mae_pretrain_vit_large.pth'].max_bytes < 8e9
+    url, files_dir, _ = server
+    configs, payload = _setup(tmp_path, url, files_dir)
+    usage = collections.namedtuple('usage', 'total used free')
+    monkeypatch.setattr('shutil.disk_usage', lambda path: usage(10**12, 10**12 - 1000, 1000))
+    with pytest.raises(DownloadError, match=rf'needs {len(payload)} more bytes .* which has 1000 free'):
+        _tool().main(['--configs', configs, '--dir', str(tmp_path / 'ckpts'), '--no-progress'])
+    assert not (tmp_path / 'ckpts' / 'tiny_mae.pth.part').exists()
+    monkeypatch.undo()
+    with pytest.raises(DownloadError, match=r'more than --max-bytes \(100 bytes\)'):
+        _tool().main(['--configs', configs, '--dir', str(tmp_path / 'ckpts'), '--no-progress', '--max-bytes', '100'])

@@ -21,6 +21,9 @@ def parse_args(argv=None):
                         help='seconds one file may take in all (default 21600; what arrived stays in .part)')
     parser.add_argument('--min-rate', type=float, default=16 * 1024,
                         help='bytes/s a transfer must average after 30 s (default 16384; 0: no minimum)')
+    parser.add_argument('--max-bytes', type=int, default=None,
+                        help='refuse a file larger than this (default: six fp32 copies of the ViT the configs '
+                        'expect, e.g. 2.1 GB for ViT-B)')
     parser.add_argument('--init', nargs='+', help='inits to fetch, e.g. mae beit (default: all)')
     parser.add_argument('--size', nargs='+', help='ViT sizes to fetch, e.g. b l (default: all)')
     parser.add_argument('--dir', help='target folder (default: $MMVITDET_CHECKPOINTS, else checkpoints/)')
@@ -71,7 +74,9 @@ def main(argv=None) -> int:
         try:
             download(entry.url, dst, verify=lambda part, e=entry: print(f'{e.name}: {verify_official_file(part, e)}'),
                      progress=not args.no_progress, timeout=args.timeout, deadline=args.deadline,
-                     min_rate=args.min_rate)
+                     min_rate=args.min_rate, max_bytes=args.max_bytes or entry.max_bytes,
+                     bound='--max-bytes' if args.max_bytes else f'the most a ViT-{entry.size.upper()} '
+                     f'checkpoint can hold (six fp32 copies of width {entry.width}, depth {entry.depth}; --max-bytes)')
         except UserInputError as e:  # a failed transfer, or content that is not the file the configs expect
             kept = next((p for p in (dst + '.invalid', dst + '.part') if osp.exists(p)), None)
             failed.append(f'{entry.name}: {e}' + (f' (kept: {kept})' if kept and kept not in str(e) else '') +

@@ -44,6 +44,14 @@ class OfficialFile:
     depth: int
     configs: List[str] = field(default_factory=list)
 
+    @property
+    def max_bytes(self) -> int:
+        """A bound on the file's size from the ViT it must fit: six fp32 copies of its parameters (a release may
+        hold an EMA / momentum encoder and optimizer moments besides the weights) and 64 MiB for the rest. The
+        releases do not publish their sizes; a server announcing or sending more is not serving this file."""
+        params = 12 * self.depth * self.width ** 2 + 4096 * self.width  # blocks; embeddings and heads
+        return 6 * 4 * params + (64 << 20)
+
 
 def _header_urls(config: str) -> List[str]:
     urls = []

@@ -36,6 +36,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from ..errors import UserInputError
 
 TRUST_ENV_VAR = 'MMVITDET_TRUSTED_CHECKPOINTS'
+MAX_BYTES_ENV_VAR = 'MMVITDET_MAX_DOWNLOAD_BYTES'
 
 
 class CheckpointLoadError(UserInputError, RuntimeError):
@@ -255,7 +256,10 @@ def _download(url: str, model_dir: Optional[str], progress: bool) -> str:
     os.makedirs(model_dir, exist_ok=True)
     path = os.path.join(model_dir, os.path.basename(urlparse(url).path))
     if not os.path.isfile(path):
-        torch.hub.download_url_to_file(url, path, progress=progress)  # temp file + move: never half-written
+        from ..utils.download import DEFAULT_MAX_BYTES, download
+        limit = int(os.environ.get(MAX_BYTES_ENV_VAR, DEFAULT_MAX_BYTES))
+        download(url, path, progress=progress, max_bytes=limit,  # .part + rename: never half-written
+                 bound=f'the download limit for files of unknown size ({MAX_BYTES_ENV_VAR})')
     return path
 
 

@@ -2,13 +2,17 @@
 
 torch.hub's and mmengine's downloaders restart a multi-GB file from zero after an interruption;
 this one continues ``<dst>.part`` with an HTTP Range request (a server that ignores Range gets a
-fresh download) and shows a rich progress bar. A transfer is bounded three ways: ``timeout`` per read,
+fresh download) and shows a rich progress bar. A transfer is bounded three ways in time: ``timeout`` per read,
 ``deadline`` for the whole file and ``min_rate`` (bytes/s, averaged from ``RATE_GRACE`` seconds on), so a server
-that trickles a byte every few seconds cannot hold it for long; what arrived stays in ``.part``.
+that trickles a byte every few seconds cannot hold it for long; what arrived stays in ``.part``. It is bounded in
+size by ``max_bytes``: a server announcing more is refused before a byte is written, and a transfer growing past
+it stops and its ``.part`` is deleted (it is not the file). Before a transfer starts, the folder must have room
+for the announced size.
 """
 import http.client
 import os
 import re
+import shutil
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +22,8 @@ from ..errors import UserInputError
 
 CHUNK = 1 << 20
 RATE_GRACE = 30.0  # seconds before min_rate applies (connection set-up, slow start)
+DISK_MARGIN = 256 << 20  # free space kept beyond the announced size
+DEFAULT_MAX_BYTES = 32 << 30  # files of unknown size (a URL in a config): the largest release is a 7B ViT in bf16
 
 
 class DownloadError(UserInputError, OSError):
@@ -39,13 +45,27 @@ def _range_unsatisfiable_total(error: urllib.error.HTTPError) -> Optional[int]:
     return int(match.group(1)) if match else None
 
 
+def _check_room(url: str, folder: str, total: Optional[int], offset: int, max_bytes: Optional[int],
+                bound: str) -> None:
+    if total is not None and max_bytes is not None and total > max_bytes:
+        raise DownloadError(f'{url}: the server announces {total} bytes, more than {bound} ({max_bytes} bytes); '
+                            'not downloaded (nothing was written). If the file is genuine, raise that bound')
+    if total is not None:
+        free = shutil.disk_usage(folder).free
+        if free < total - offset + DISK_MARGIN:
+            raise DownloadError(f'{url}: needs {total - offset} more bytes (plus {DISK_MARGIN >> 20} MiB spare) in '
+                                f'{folder}, which has {free} free; free some space or download to another folder')
+
+
 def download(url: str, dst: str, verify: Optional[Callable[[str], None]] = None, progress: bool = True,
-             timeout: float = 60.0, deadline: Optional[float] = None, min_rate: float = 0.0) -> str:
+             timeout: float = 60.0, deadline: Optional[float] = None, min_rate: float = 0.0,
+             max_bytes: Optional[int] = DEFAULT_MAX_BYTES, bound: str = 'the download limit') -> str:
     """Fetch ``url`` to ``dst`` (resuming ``dst + '.part'``); return ``dst``.
 
     ``verify(part_path)`` runs on the complete ``.part`` file before the rename; when it raises, the
     file is moved to ``dst + '.invalid'`` and the error propagates. An interrupted (or too slow, see the
-    module doc) transfer leaves ``.part`` in place for the next call.
+    module doc) transfer leaves ``.part`` in place for the next call. ``max_bytes`` bounds the file (None: no
+    bound); ``bound`` says what the bound is, for the message.
     """
     started = time.monotonic()
     part = dst + '.part'
@@ -66,8 +86,9 @@ def download(url: str, dst: str, verify: Optional[Callable[[str], None]] = None,
             if offset and response.status != 206:
                 offset = 0  # the server ignored Range: start again
             total = _total_size(response, offset)
+            _check_room(url, os.path.dirname(os.path.abspath(dst)), total, offset, max_bytes, bound)
             _copy(response, part, offset, total, os.path.basename(dst), progress,
-                  _Bounds(started, deadline, min_rate, url))
+                  _Bounds(started, deadline, min_rate, url, max_bytes, offset, bound))
         size = os.path.getsize(part)
         if total is not None and size != total:
             raise DownloadError(f'{url}: transfer stopped at {size} of {total} bytes; run again to resume '
@@ -87,12 +108,18 @@ def download(url: str, dst: str, verify: Optional[Callable[[str], None]] = None,
 class _Bounds:
     """The whole-file deadline and the minimum average rate of one transfer."""
 
-    def __init__(self, started: float, deadline: Optional[float], min_rate: float, url: str):
+    def __init__(self, started: float, deadline: Optional[float], min_rate: float, url: str,
+                 max_bytes: Optional[int] = None, offset: int = 0, bound: str = ''):
         self.started, self.deadline, self.min_rate, self.url = started, deadline, min_rate, url
+        self.max_bytes, self.offset, self.bound = max_bytes, offset, bound
         self.received = 0
 
     def check(self, got: int, part: str) -> None:
         self.received += got
+        if self.max_bytes is not None and self.offset + self.received > self.max_bytes:
+            os.remove(part)
+            raise DownloadError(f'{self.url}: the transfer passed {self.bound} ({self.max_bytes} bytes); stopped and '
+                                f'deleted {part} (it is not the file). If the file is genuine, raise that bound')
         spent = time.monotonic() - self.started
         if self.deadline is not None and spent > self.deadline:
             raise DownloadError(f'{self.url}: not complete after {spent:.0f} s (deadline {self.deadline:g} s; '
@@ -119,6 +146,8 @@ def _copy(response, part: str, offset: int, total: Optional[int], label: str, pr
                 bar.update(task, advance=len(chunk))
                 if bounds is not None:
                     bounds.check(len(chunk), part)
+        except DownloadError:  # a bound: its own message
+            raise
         except (OSError, http.client.HTTPException) as e:  # reset, timeout, IncompleteRead mid-transfer
             f.flush()
             raise DownloadError(f'{label}: transfer interrupted after {f.tell()} bytes ({e}); run again to '
