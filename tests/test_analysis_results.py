@@ -16,7 +16,7 @@ import time
 import pytest
 from mmengine.config import Config
 
-from mmvitdet.analysis.figures import convergence_figure, save_figure, scaling_figure
+from mmvitdet.analysis.figures import convergence_figure, protocols_figure, save_figure, scaling_figure
 from mmvitdet.analysis.grid_summary import find_grids, grid_matrix, grid_table
 from mmvitdet.analysis.groups import group_runs
 from mmvitdet.analysis.result_tables import (all_runs_table, main_table, protocols_table, repeats_table,
@@ -220,6 +220,29 @@ def test_protocols_table_and_main_table_keep_protocols_apart(real_run, tmp_path)
     assert (row[col['APbox Cascade']], row[col['Cascade Δ']], row[col['APbox Cascade frozen']]) == ('53.0', '+2.7', '-')
     labels = {g.runs[0].name: g.label for g in groups}
     assert labels['mae_b_frozen'].endswith('(frozen)') and labels['mae_b_cascade'].endswith('(cascade)')
+
+
+def test_protocols_figure_and_cli(real_run, tmp_path):
+    """Per init a column: fine-tuned, frozen and Cascade markers, the frozen gap written beside its line."""
+    import importlib.util
+    runs_dir = tmp_path / 'runs'
+    make_run(real_run, runs_dir / 'mae_b', init='mae', size='B', box=50.3, mask=44.9)
+    make_run(real_run, runs_dir / 'mae_b_frozen', init='mae', size='B', box=42.1, mask=38.0, frozen=True)
+    make_run(real_run, runs_dir / 'mae_b_cascade', init='mae', size='B', box=53.0, mask=46.0, cascade=True)
+    make_run(real_run, runs_dir / 'mocov3_b', init='mocov3', size='B', box=47.9, mask=42.7)
+    make_run(real_run, runs_dir / 'mocov3_b_frozen', init='mocov3', size='B', box=44.0, mask=39.0, frozen=True)
+    make_run(real_run, runs_dir / 'random_b', init='random', size='B', box=48.9, mask=43.6)  # fine-tuned only
+    groups = group_runs(runs_from_dirs([str(runs_dir)]))
+    ax = protocols_figure(groups, size='B').axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ['MoCo v3', 'MAE']  # the paper's order; random: no pair
+    assert [t.get_text() for t in ax.texts] == ['-3.9', '-8.2']
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ['fine-tuned', 'frozen', 'Cascade']
+    assert protocols_figure(groups, size='L') is None
+    spec = importlib.util.spec_from_file_location('plot_protocols', osp.join(REPO, 'tools/analysis/plot_protocols.py'))
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    cli.main([str(runs_dir), '--size', 'B', '--out', str(tmp_path / 'protocols')])
+    assert _png_ok(str(tmp_path / 'protocols.png'))
 
 
 def test_figures_include_new_inits(real_run, tmp_path):

@@ -117,7 +117,8 @@ def test_train_resume_and_test_tools(toy_config, tmp_path):
 
 
 def test_test_tool_rejects_missing_checkpoint(toy_config):
-    with pytest.raises(SystemExit, match='missing.pth'):
+    from mmvitdet.engine.checkpoint_loading import CheckpointNotFoundError
+    with pytest.raises(CheckpointNotFoundError, match='missing.pth does not exist'):  # run_cli: error line, exit 2
         _load_tool('test').main([str(toy_config), 'missing.pth'])
 
 

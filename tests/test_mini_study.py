@@ -20,7 +20,7 @@ from mmvitdet.checkpoints.rel_pos_resize import resize_rel_pos_table
 from mmvitdet.datasets.shapes import ShapesDatasetError
 from mmvitdet.datasets.shapes_unlabeled import (LABEL_FILE, ensure_unlabeled_shapes)
 from mmvitdet.engine.launch_config import load_launch_config
-from mmvitdet.study import PRETRAIN, build_plan, split_budget
+from mmvitdet.study import INITS, PRETRAIN, build_plan, split_budget
 from mmvitdet.study.commands import finetune_options, pretrain_options, train_command
 from mmvitdet.study.plan import finetune_config, pretrain_config
 from mmvitdet.study.progress import units_done
@@ -254,6 +254,29 @@ def test_stage_commands_carry_the_plan(tmp_path):
     assert not any('init_cfg' in o for o in finetune_options(plan, random))
 
 
+def test_frozen_track_adds_frozen_runs_of_every_init(tmp_path):
+    """--protocols full,frozen: the full track's stages (names, specs, markers) unchanged, one frozen fine-tuning
+    per init and seed on top with the frozen protocol's backbone settings and its own work dir."""
+    full = build_plan(str(tmp_path), 60, 1, 4000, '/data')
+    both = build_plan(str(tmp_path), 60, 1, 4000, '/data', protocols=('frozen', 'full'))
+    assert both.protocols == ('full', 'frozen') and both.finetune_epochs == full.finetune_epochs
+    by_name = {s.name: s for s in both.stages}
+    for stage in full.stages[:-1]:
+        assert by_name[stage.name].spec == stage.spec  # reused markers stay valid
+    frozen = [s for s in both.stages if s.name.endswith('-frozen-seed0')]
+    assert [s.name for s in frozen] == [f'finetune-{i}-frozen-seed0' for i in INITS]
+    mae = by_name['finetune-mae-frozen-seed0']
+    options = finetune_options(both, mae)
+    assert 'model.backbone.frozen_stages=all' in options and 'model.backbone.drop_path_rate=0.0' in options
+    assert f'model.backbone.init_cfg.checkpoint={both.pretrain_checkpoint("mae")}' in options
+    argv = train_command(str(REPO), both, mae)
+    assert argv[argv.index('--work-dir') + 1] == str(tmp_path / 'finetune' / 'mae-frozen_seed0')
+    assert not any('frozen_stages' in o for o in finetune_options(both, by_name['finetune-mae-seed0']))
+    for bad in (('frozen', ), ('full', 'cold')):
+        with pytest.raises(ValueError, match='--protocols'):
+            build_plan(str(tmp_path), 60, 1, 4000, '/data', protocols=bad)
+
+
 def test_detector_configs_name_the_default_studys_checkpoints():
     from mmengine.config import Config
     plan = build_plan('work_dirs/mini_study', 60, 1, 4000, 'data')
@@ -268,9 +291,9 @@ def test_main_table_rows_labels_and_seed_statistics():
     from mmvitdet.analysis.runs import Run
     from mmvitdet.study.report import main_table
 
-    def group(init, boxes):
+    def group(init, boxes, protocol='full'):
         ident = RunIdentity(init=init, size='T', schedule=7, by_epoch=True, lr=1e-3, wd=0.1,
-                            dp=0.0, variant='', checkpoint=None, init_source='test')
+                            dp=0.0, variant='', checkpoint=None, init_source='test', protocol=protocol)
         return RunGroup(ident, [Run(f'/w/{init}{i}', 'finished', identity=ident, box=b,
                                     mask=b / 2) for i, b in enumerate(boxes)])
 
@@ -284,6 +307,19 @@ def test_main_table_rows_labels_and_seed_statistics():
     assert rows['BEiT arch., SimMIM pixel target'][2].startswith('10.0 ± 0.0')
     assert rows['random'][2] == '15.0' and rows['MoCo v3'][2] == '-'
     assert f"{plan.pretrain_iters['mae']} it x 64" in rows['MAE'][1]
+
+    # the frozen track: both protocols side by side, and the gap
+    def frozen(init, boxes):
+        return group(init, boxes, protocol='frozen')
+    plan = build_plan('/o', 60, 2, 4000, '/d', protocols=('full', 'frozen'))
+    table = main_table(plan, [group('mae', [20.0, 22.0]), frozen('mae', [12.0, 14.0]), group('random', [15.0]),
+                              frozen('random', [3.0])])
+    col = {h: i for i, h in enumerate(table.headers)}
+    rows = {r[0]: r for r in table.rows}
+    assert rows['MAE'][col['APbox fine-tuned']] == '21.0 ± 1.4 (n=2)'
+    assert rows['MAE'][col['APbox frozen']] == '13.0 ± 1.4 (n=2)' and rows['MAE'][col['frozen Δ']] == '-8.0'
+    assert rows['random'][col['frozen Δ']] == '-12.0' and rows['random'][col['runs']] == '1 + 1'
+    assert rows['MoCo v3'][col['frozen Δ']] == '-'
 
 
 def test_progress_from_mmengine_log_lines():
@@ -348,7 +384,7 @@ def test_plan_record_of_another_plan_is_kept(tmp_path):
 def test_mini_study_end_to_end_and_resume(tmp_path):
     args = [sys.executable, str(REPO / 'tools/mini_study.py'), '--budget-min', '0.1',
             '--num-unlabeled', '64', '--det-subset', '8', '--out', str(tmp_path / 'out'),
-            '--data-root', str(tmp_path / 'data')]
+            '--data-root', str(tmp_path / 'data'), '--protocols', 'full,frozen']
     first = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=1800)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert 'ETA' in first.stdout
@@ -361,6 +397,8 @@ def test_mini_study_end_to_end_and_resume(tmp_path):
     assert summary.count('loaded') >= 4  # a load report per pre-trained init
     assert (out / 'figures' / 'convergence_box.png').is_file()
     assert (out / 'tables' / 'mini_study_main.csv').is_file()
+    assert 'APbox frozen' in summary and (out / 'finetune' / 'mae-frozen_seed0').is_dir()
+    assert 'backbone frozen: 0 of' in (out / 'logs' / 'finetune-mae-frozen-seed0.log').read_text()
     again = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert again.stdout.count('finished earlier, skipped') == 10
+    assert again.stdout.count('finished earlier, skipped') == 15

@@ -37,6 +37,9 @@ def parse_args(argv=None):
     parser.add_argument('--det-subset', type=int, default=None,
                         help='smoke test only: fine-tune and evaluate on the first N detection '
                              'images')
+    parser.add_argument('--protocols', default='full',
+                        help="transfer protocols, comma-separated: full (the paper's fine-tuning) and frozen "
+                             '(backbone frozen, same schedule); e.g. --protocols full,frozen (default: full)')
     parser.add_argument('--threads', default=None,
                         help="CPU threads per training stage: N, or 'auto' (1 thread while the "
                              'machine is oversubscribed, else torch\'s default); default: '
@@ -68,13 +71,14 @@ def main(argv=None) -> int:
         return 0
     try:
         plan = build_plan(out, args.budget_min, args.seeds, args.num_unlabeled, data_root,
-                          args.det_subset)
+                          args.det_subset, protocols=tuple(p.strip() for p in args.protocols.split(',') if p.strip()))
     except ValueError as e:
         print(f'mini_study: {e}', file=sys.stderr)
         return 2
     print(f'[mini_study] plan: {len(plan.stages)} stages, about {plan.est_seconds / 60:.0f} min '
           f'on an idle 2-core CPU; pre-training iterations {plan.pretrain_iters}, '
-          f'fine-tuning {plan.finetune_epochs} epochs x {args.seeds} seed(s)', flush=True)
+          f'fine-tuning {plan.finetune_epochs} epochs x {args.seeds} seed(s) x protocols '
+          f'{", ".join(plan.protocols)}', flush=True)
     if args.dry_run:
         for stage in plan.stages:
             line = f'  {stage.name:<28} ~{stage.est_seconds / 60:5.1f} min'
@@ -83,7 +87,7 @@ def main(argv=None) -> int:
             print(line)
         return 0
     command = 'python tools/mini_study.py ' + ' '.join(map(shlex.quote, sys.argv[1:] if argv is None else argv))
-    plan_record = dict(command=command, budget_min=args.budget_min, seeds=args.seeds,
+    plan_record = dict(command=command, budget_min=args.budget_min, seeds=args.seeds, protocols=list(plan.protocols),
                        pretrain_iters=plan.pretrain_iters, finetune_epochs=plan.finetune_epochs,
                        stages=[dataclasses.asdict(s) for s in plan.stages])
 

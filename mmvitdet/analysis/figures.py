@@ -1,4 +1,5 @@
-"""The paper's figures from collected runs: convergence (AP vs epochs per init) and scaling (B -> L).
+"""The paper's figures from collected runs: convergence (AP vs epochs per init), scaling (B -> L) and protocols
+(fine-tuned vs frozen backbone, Mask R-CNN vs Cascade, per init).
 
 Sized for one column of a two-column paper (3.3 in wide, 7-8 pt text); saved as PNG
 (300 dpi) and PDF. Uses matplotlib's object API with the Agg canvas, so no display and no
@@ -13,7 +14,7 @@ from matplotlib.figure import Figure
 
 from .groups import RunGroup
 from .paper_results import BY_SCHEDULE, MAIN
-from .result_tables import METRIC_NAMES, best_by
+from .result_tables import METRIC_NAMES, SETTINGS, best_by, best_by_setting
 from .run_identity import INIT_LABELS, INITS
 
 COLUMN_WIDTH_IN = 3.3
@@ -141,4 +142,45 @@ def scaling_figure(groups: List[RunGroup], metric: str = 'box',
         handles.append(Line2D([], [], color='k', ls='--', marker='o', mfc='none', lw=0.8))
         labels.append('paper')
     ax.legend(handles, labels, frameon=False, loc='upper left')
+    return fig
+
+
+SETTING_MARKERS = {('full', 'mask-rcnn'): ('o', 'fine-tuned'), ('frozen', 'mask-rcnn'): ('v', 'frozen'),
+                   ('full', 'cascade-mask-rcnn'): ('s', 'Cascade'),
+                   ('frozen', 'cascade-mask-rcnn'): ('D', 'Cascade, frozen')}
+
+
+def protocols_figure(groups: List[RunGroup], size: str = 'B', metric: str = 'box') -> Optional[Figure]:
+    """Per init at one size, AP of each protocol x detector that finished (best config each): a column per init,
+    a marker per setting, a line from fine-tuned down to frozen with the gap written beside it ("how detection-ready
+    the features are as released"). None when no init has a frozen or Cascade run besides its fine-tuned one."""
+    best = {k: v for k, v in best_by_setting(groups).items() if k[1] == size}
+    inits = _inits({init for init, _, protocol, detector in best if (protocol, detector) != SETTINGS[0]})
+    if not inits:
+        return None
+    fig, ax = _new_figure(height_in=2.4)
+    used = set()
+    for x, init in enumerate(inits):
+        color = _color(init)
+        ap = {(p, d): best[(init, size, p, d)].mean(metric) for p, d in SETTINGS if (init, size, p, d) in best}
+        full, frozen = ap.get(SETTINGS[0]), ap.get(SETTINGS[1])
+        if full is not None and frozen is not None:
+            ax.plot([x, x], [frozen, full], color=color, lw=0.8)
+            ax.annotate(f'{frozen - full:+.1f}', (x, (full + frozen) / 2), xytext=(4, 0), textcoords='offset points',
+                        va='center', fontsize=6, color=color)
+        for setting, value in ap.items():
+            if value is not None:
+                marker, _ = SETTING_MARKERS[setting]
+                ax.plot([x], [value], marker=marker, color=color, ls='none', mfc='none' if 'frozen' in setting
+                        else color)
+                used.add(setting)
+    ax.set_xticks(range(len(inits)))
+    ax.set_xticklabels([INIT_LABELS.get(i, i) for i in inits], rotation=30, ha='right')
+    ax.set_xlim(-0.5, len(inits) - 0.2)
+    ax.set_ylabel(f'{METRIC_NAMES[metric]}, ViT-{size}')
+    ax.grid(alpha=0.3, lw=0.4, axis='y')
+    from matplotlib.lines import Line2D
+    legend = [(Line2D([], [], marker=SETTING_MARKERS[s][0], color='k', ls='none', mfc='none' if 'frozen' in s[0]
+                      else 'k'), SETTING_MARKERS[s][1]) for s in SETTINGS if s in used]
+    ax.legend(*zip(*legend), frameon=False, loc='best')
     return fig

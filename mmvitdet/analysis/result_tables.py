@@ -88,16 +88,21 @@ SETTINGS = (('full', 'mask-rcnn'), ('frozen', 'mask-rcnn'), ('full', 'cascade-ma
             ('frozen', 'cascade-mask-rcnn'))
 
 
-def protocols_table(groups: List[RunGroup]) -> Table:
-    """Per init x size, fine-tuned vs frozen backbone and Mask R-CNN vs Cascade: AP and the gaps.
-
-    The frozen - fine-tuned gap says how detection-ready the features are as released."""
+def best_by_setting(groups: List[RunGroup]) -> Dict[Tuple, RunGroup]:
+    """(init, size, protocol, detector) -> the best finished group of the paper's design in that setting."""
     buckets: Dict[Tuple, List[RunGroup]] = {}
     for g in groups:
         ident = g.identity
         if ident.variant == '' and ident.by_epoch and (ident.protocol, ident.detector) in SETTINGS:
             buckets.setdefault((ident.init, ident.size, ident.protocol, ident.detector), []).append(g)
-    best = {k: best_group(v) for k, v in buckets.items() if best_group(v) is not None}
+    return {k: best_group(v) for k, v in buckets.items() if best_group(v) is not None}
+
+
+def protocols_table(groups: List[RunGroup]) -> Table:
+    """Per init x size, fine-tuned vs frozen backbone and Mask R-CNN vs Cascade: AP and the gaps.
+
+    The frozen - fine-tuned gap says how detection-ready the features are as released."""
+    best = best_by_setting(groups)
     table = Table('Protocols and detectors: fine-tuned vs frozen backbone, Mask R-CNN vs Cascade',
                   ['init', 'size', 'APbox fine-tuned', 'APbox frozen', 'frozen Δ', 'APbox Cascade',
                    'Cascade Δ', 'APbox Cascade frozen', 'APmask fine-tuned', 'APmask frozen', 'APmask Cascade'])

@@ -49,6 +49,8 @@ def finetune_options(plan: StudyPlan, stage: Stage) -> List[str]:
     ]
     if spec['init'] != 'random':
         options.append(f"model.backbone.init_cfg.checkpoint={plan.pretrain_checkpoint(spec['init'])}")
+    if spec.get('protocol') == 'frozen':  # configs/_base_/protocols/frozen_lsj-36e.py's backbone settings
+        options += ['model.backbone.frozen_stages=all', 'model.backbone.drop_path_rate=0.0']
     if spec.get('det_subset'):
         # smoke runs: the first N images of each split (mmengine BaseDataset ``indices``)
         options += [f"train_dataloader.dataset.indices={spec['det_subset']}",
@@ -63,7 +65,7 @@ def train_command(repo: str, plan: StudyPlan, stage: Stage) -> List[str]:
         work_dir, options = plan.pretrain_work_dir(method), pretrain_options(stage)
     elif stage.kind == 'finetune':
         spec = stage.spec
-        work_dir = plan.finetune_work_dir(spec['init'], spec['seed'])
+        work_dir = plan.finetune_work_dir(spec['init'], spec['seed'], spec.get('protocol', 'full'))
         options = finetune_options(plan, stage)
     else:
         raise ValueError(f'stage {stage.name} ({stage.kind}) is not a training stage')

@@ -24,6 +24,10 @@ PRETRAIN = {
 }
 # Detector inits in the paper's row order; None = random (the quickstart config).
 INITS = ('supervised', 'random', 'mocov3', 'beit-simmim', 'mae')
+# Transfer protocols: 'full' fine-tuning (the paper's), 'frozen' backbone (only adapter, FPN and heads train; the
+# same schedule and hyper-parameters, so the two columns differ in the protocol alone).
+PROTOCOLS = ('full', 'frozen')
+FROZEN_SECONDS_RATIO = 0.61  # frozen / full train-step wall time, ViT-B at 512 on CPU (docs/benchmarks.md)
 
 # Wall seconds per iteration on this project's 2-core CPU, idle (batch 64 at 112 px for
 # pre-training, batch 4 at 192 px for the detector). The detector's 0.50 is the quickstart's
@@ -68,6 +72,7 @@ class StudyPlan:
     stages: List[Stage]
     pretrain_iters: Dict[str, int]
     finetune_epochs: int
+    protocols: Tuple[str, ...] = ('full', )
 
     @property
     def est_seconds(self) -> float:
@@ -81,8 +86,9 @@ class StudyPlan:
         return osp.join(self.pretrain_work_dir(method),
                         f'iter_{self.pretrain_iters[method]}.pth')
 
-    def finetune_work_dir(self, init: str, seed: int) -> str:
-        return osp.join(self.out, 'finetune', f'{init}_seed{seed}')
+    def finetune_work_dir(self, init: str, seed: int, protocol: str = 'full') -> str:
+        frozen = '-frozen' if protocol == 'frozen' else ''
+        return osp.join(self.out, 'finetune', f'{init}{frozen}_seed{seed}')
 
 
 def finetune_config(init: str) -> str:
@@ -126,9 +132,21 @@ def split_budget(budget_min: float, seeds: int,
     return iters, epochs
 
 
+def check_protocols(protocols) -> Tuple[str, ...]:
+    unknown = [p for p in protocols if p not in PROTOCOLS]
+    if unknown or not protocols or 'full' not in protocols:
+        raise ValueError(f'--protocols {",".join(protocols)}: give full and optionally frozen, e.g. '
+                         f'--protocols full,frozen (known: {", ".join(PROTOCOLS)})')
+    return tuple(p for p in PROTOCOLS if p in protocols)
+
+
 def build_plan(out: str, budget_min: float, seeds: int, num_unlabeled: int,
-               data_root: str, det_subset: Optional[int] = None) -> StudyPlan:
-    """Stages in run order: data, pre-training per method, fine-tuning per init and seed, report."""
+               data_root: str, det_subset: Optional[int] = None, protocols=('full', )) -> StudyPlan:
+    """Stages in run order: data, pre-training per method, fine-tuning per protocol, init and seed, report.
+
+    The budget sizes pre-training and the fine-tuning epochs as for the paper's protocol alone; the frozen track
+    adds its runs on top, with the same epochs (about 0.6x a fine-tuning run's time each)."""
+    protocols = check_protocols(protocols)
     iters_per_epoch = (DETECTOR_ITERS_PER_EPOCH if det_subset is None
                        else math.ceil(det_subset / 4))
     pretrain_iters, epochs = split_budget(budget_min, seeds, iters_per_epoch)
@@ -141,14 +159,18 @@ def build_plan(out: str, budget_min: float, seeds: int, num_unlabeled: int,
             SECONDS_STAGE_START + n * SECONDS_PER_ITER[method],
             dict(config=pretrain_config(method), max_iters=n, data_root=data_root,
                  num_unlabeled=num_unlabeled), total_units=n))
-    for seed in range(seeds):
-        for init in INITS:
-            stages.append(Stage(
-                f'finetune-{init}-seed{seed}', 'finetune',
-                _finetune_seconds(epochs, iters_per_epoch),
-                dict(config=finetune_config(init), init=init, seed=seed, epochs=epochs,
-                     pretrain_iters=pretrain_iters.get(init), data_root=data_root,
-                     det_subset=det_subset),
-                total_units=epochs * iters_per_epoch))
-    stages.append(Stage('report', 'report', 30.0, dict(seeds=seeds)))
-    return StudyPlan(out, budget_min, seeds, stages, pretrain_iters, epochs)
+    for protocol in protocols:
+        for seed in range(seeds):
+            for init in INITS:
+                spec = dict(config=finetune_config(init), init=init, seed=seed, epochs=epochs,
+                            pretrain_iters=pretrain_iters.get(init), data_root=data_root, det_subset=det_subset)
+                seconds = _finetune_seconds(epochs, iters_per_epoch)
+                name = f'finetune-{init}-seed{seed}'  # the full protocol's names (and markers) as before
+                if protocol == 'frozen':
+                    spec['protocol'] = protocol
+                    seconds *= FROZEN_SECONDS_RATIO
+                    name = f'finetune-{init}-frozen-seed{seed}'
+                stages.append(Stage(name, 'finetune', seconds, spec, total_units=epochs * iters_per_epoch))
+    report_spec = dict(seeds=seeds) if protocols == ('full', ) else dict(seeds=seeds, protocols=list(protocols))
+    stages.append(Stage('report', 'report', 30.0, report_spec))
+    return StudyPlan(out, budget_min, seeds, stages, pretrain_iters, epochs, protocols)

@@ -12,9 +12,9 @@ import subprocess
 import sys
 from typing import Dict, List
 
-from ..analysis.figures import convergence_figure, save_figure
+from ..analysis.figures import convergence_figure, protocols_figure, save_figure
 from ..analysis.groups import format_mean_std, group_runs
-from ..analysis.result_tables import best_by
+from ..analysis.result_tables import best_by_setting
 from ..analysis.results_report import runs_from_dirs
 from ..analysis.run_identity import INIT_LABELS
 from ..analysis.table_format import FORMATS, Table
@@ -37,18 +37,36 @@ def _analysis_init(init: str) -> str:
 
 
 def main_table(plan: StudyPlan, groups) -> Table:
-    best = best_by(groups, lambda g: g.identity.init)
+    """One row per init; with the frozen track, its AP beside the fine-tuned one and the gap."""
+    best = {(init, protocol): g for (init, _, protocol, detector), g in best_by_setting(groups).items()
+            if detector == 'mask-rcnn'}
+    frozen = 'frozen' in plan.protocols
+    headers = ['init', 'pre-training', 'APbox', 'APmask', 'runs']
+    if frozen:
+        headers = ['init', 'pre-training', 'APbox fine-tuned', 'APbox frozen', 'frozen Δ', 'APmask fine-tuned',
+                   'APmask frozen', 'runs']
     table = Table(f'Mini study: Mask R-CNN ViT-T on shapes, {plan.finetune_epochs} epochs '
-                  'from each init',
-                  ['init', 'pre-training', 'APbox', 'APmask', 'runs'])
+                  'from each init' + (', fine-tuned and with the backbone frozen' if frozen else ''), headers)
     for init in INITS:
-        group = best.get(_analysis_init(init))
+        group = best.get((_analysis_init(init), 'full'))
         pre = ('-' if init == 'random' else
                f'{PRETRAIN[init][1]}, {plan.pretrain_iters[init]} it x 64')
+        runs = str(group.n) if group else '0'
+        if not frozen:
+            table.rows.append([LABELS[init], pre, format_mean_std(group, 'box') or '-',
+                               format_mean_std(group, 'mask') or '-', runs])
+            continue
+        cold = best.get((_analysis_init(init), 'frozen'))
+        gap = (f'{cold.mean("box") - group.mean("box"):+.1f}' if group and cold and group.mean('box') is not None
+               and cold.mean('box') is not None else '-')
         table.rows.append([LABELS[init], pre, format_mean_std(group, 'box') or '-',
-                           format_mean_std(group, 'mask') or '-',
-                           str(group.n) if group else '0'])
-    table.notes = [
+                           format_mean_std(cold, 'box') or '-', gap, format_mean_std(group, 'mask') or '-',
+                           format_mean_std(cold, 'mask') or '-', f'{runs} + {cold.n if cold else 0}'])
+    if frozen:
+        table.notes.append('frozen: the backbone (patch embedding, positions, blocks) is not trained, only the '
+                           'resolution adapter, FPN and heads, with the same schedule and hyper-parameters; '
+                           'frozen Δ = frozen - fine-tuned APbox; runs = fine-tuned + frozen')
+    table.notes += [
         'AP x 100 on the shapes val images (mmdet CocoMetric), after the last epoch; '
         'mean ± sample std over fine-tuning seeds where runs > 1',
         'every pre-training: the same idle-CPU wall-clock budget on '
@@ -70,9 +88,15 @@ def write_table(table: Table, out_dir: str) -> List[str]:
 
 
 def write_figures(groups, out_dir: str) -> List[str]:
-    """AP vs epoch per init (box and mask), legend in this study's labels."""
+    """AP vs epoch per init (box and mask; fine-tuned runs), legend in this study's labels; with frozen runs,
+    fine-tuned vs frozen per init (``protocols_{box,mask}``)."""
     relabel = {INIT_LABELS.get(_analysis_init(i), i): LABELS[i] for i in INITS}
     paths = []
+    for metric in ('box', 'mask'):
+        fig = protocols_figure(groups, size='T', metric=metric)
+        if fig is not None:
+            paths += save_figure(fig, osp.join(out_dir, f'protocols_{metric}'))
+    groups = [g for g in groups if g.identity.protocol == 'full']
     for metric in ('box', 'mask'):
         fig = convergence_figure(groups, size='T', metric=metric, per_epoch=True, paper=False)
         if fig is None:
