@@ -20,7 +20,8 @@ CONFIG = REPO / 'configs/quickstart/mask-rcnn_vit-t-random_fpn_lsj-10e_shapes.py
 
 def train(work_dir: Path, data_root: Path, *extra: str, epochs: int = 1, lr: float = 1e-4):
     opts = [f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=100', f'optim_wrapper.optimizer.lr={lr}',
-            'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2']
+            f'param_scheduler.1.end={epochs}', f'param_scheduler.1.T_max={epochs}',
+            'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=1', 'train_dataloader.batch_size=2']
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False',
                  f'{loader}.dataset.data_root={data_root}/', f'{loader}.dataset.generate.num_train=6',
@@ -37,19 +38,21 @@ def logged_lrs(stdout: str):
 
 
 def test_a_changed_lr_is_refused_then_applied_and_recorded(tmp_path):
+    """Two epochs of 3 iterations; then a resume from epoch 1 with the lr x 300: refused, then accepted, after which
+    every logged lr is 300 x the one the straight run had at that iteration."""
     work_dir, data = tmp_path / 'run', tmp_path / 'shapes'
-    assert train(work_dir, data).returncode == 0
+    straight = train(work_dir, data, epochs=2)
+    assert straight.returncode == 0, straight.stderr[-2000:]
     launches = sorted(p.name for p in work_dir.iterdir() if p.is_dir())
+    epoch_1 = str(work_dir / 'epoch_1.pth')
 
-    refused = train(work_dir, data, '--resume', epochs=2, lr=3e-2)
+    refused = train(work_dir, data, '--resume', epoch_1, epochs=2, lr=3e-2)
     assert refused.returncode == 2, refused.stderr[-2000:]
     error = [line for line in refused.stderr.splitlines() if line.startswith('error:')]
     assert len(error) == 1 and 'optim_wrapper.optimizer.lr: 0.0001 -> 0.03' in error[0] and '--accept-changes' in error[0]
-    assert 'max_epochs' not in error[0]  # the schedule length may change
     assert sorted(p.name for p in work_dir.iterdir() if p.is_dir()) == launches  # nothing written
 
-    straight = train(tmp_path / 'straight', data, epochs=2)  # the lr the schedule would have had at iteration 4
-    accepted = train(work_dir, data, '--resume', '--accept-changes', epochs=2, lr=3e-2)
+    accepted = train(work_dir, data, '--resume', epoch_1, '--accept-changes', epochs=2, lr=3e-2)
     assert accepted.returncode == 0, accepted.stderr[-2000:]
     expected = [lr * 300 for lr in logged_lrs(straight.stdout)[3:]]
     assert logged_lrs(accepted.stdout) == pytest.approx(expected, rel=1e-3)
@@ -59,6 +62,15 @@ def test_a_changed_lr_is_refused_then_applied_and_recorded(tmp_path):
     assert [(h['from_iteration'], h['changes']) for h in history] == [
         (1, {}), (4, {'optim_wrapper.optimizer.lr': [0.0001, 0.03]})]
     assert 'from iteration 4: optim_wrapper.optimizer.lr 0.0001 -> 0.03' in collect_run(str(work_dir)).notes
+
+    # a longer schedule needs no flag, and the resumed cosine takes its new end (mmengine keeps the old one, so
+    # the extra epoch would train at the old schedule's final lr, 0)
+    longer = train(work_dir, data, '--resume', epochs=3, lr=3e-2)
+    assert longer.returncode == 0, longer.stderr[-2000:]
+    assert 'the lr schedule takes the new length (CosineAnnealingLR end 6 -> 9, CosineAnnealingLR T_max 6 -> 9' \
+        in longer.stdout
+    lrs = logged_lrs(longer.stdout)
+    assert len(lrs) == 3 and lrs[0] > lrs[1] > lrs[2] > 0
 
 
 def test_config_changes_ignore_bookkeeping_and_schedule_length():

@@ -6,7 +6,8 @@ it was trained. Here tools/train.py compares the two before anything is written 
 differences outside :data:`FREE_KEYS` / :data:`FREE_LEAVES` (bookkeeping, evaluation and the schedule length)
 stop with one error listing them (old -> new); with ``--accept-changes`` they are applied for real
 (:class:`ConfigHistoryHook` re-bases the resumed optimizer and lr schedulers on the new values) and recorded in
-``<work_dir>/config_history.json`` with the iteration from which they hold.
+``<work_dir>/config_history.json`` with the iteration from which they hold. A new schedule length is applied to
+the resumed schedulers too (mmengine would keep the checkpoint's ``end`` / ``T_max``).
 
 The saved config is read from the checkpoint's ``meta.cfg`` text with a literal-only parser
 (:func:`literal_config`): a checkpoint's text is never executed.
@@ -169,6 +170,22 @@ def _rebase_lr(checkpoint: dict, optim_wrapper) -> List[float]:
     return factors
 
 
+def _retime_schedulers(checkpoint: dict, schedulers) -> List[str]:
+    """Give the resumed schedulers the new config's schedule length (mmengine restores ``end`` / ``T_max`` from the
+    checkpoint, so a run resumed with more epochs would spend them at the old schedule's final lr). The cosine
+    continues from the current value to the new end. Returns what changed, for the log."""
+    saved_states = checkpoint.get('param_schedulers')
+    if not isinstance(saved_states, list) or not isinstance(schedulers, list) or len(saved_states) != len(schedulers):
+        return []  # a dict of optimizers' schedulers, or a changed scheduler list: left as mmengine has it
+    changed = []
+    for fresh, saved in zip(schedulers, saved_states):
+        for key in ('end', 'T_max'):
+            if key in saved and hasattr(fresh, key) and saved[key] != getattr(fresh, key):
+                changed.append(f'{type(fresh).__name__} {key} {saved[key]} -> {getattr(fresh, key)}')
+                saved[key] = getattr(fresh, key)
+    return changed
+
+
 @HOOKS.register_module()
 class ConfigHistoryHook(Hook):
     """Records each launch's config in ``config_history.json`` (launch, iteration it took effect, accepted changes)
@@ -184,6 +201,11 @@ class ConfigHistoryHook(Hook):
         self.changes = changes or {}
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if not runner._resume:  # a plain load_from: no optimizer or schedule to carry on
+            return
+        retimed = _retime_schedulers(checkpoint, runner.param_schedulers)
+        if retimed:
+            runner.logger.info(f'resume: the lr schedule takes the new length ({", ".join(retimed)}, in iterations)')
         touches_optimizer = any(k.split('.')[0] in ('optim_wrapper', 'param_scheduler', 'auto_scale_lr')
                                 for k in self.changes)
         if touches_optimizer and 'optimizer' in checkpoint and hasattr(runner.optim_wrapper, 'param_groups'):
