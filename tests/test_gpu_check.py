@@ -231,6 +231,8 @@ def test_gpu_check_dry_run(tmp_path):
     assert sorted(b['block'] for b in blocks) == ['global', 'window']
     assert [r['status'] for r in by_name['backbone_layouts']['metrics']['rows']] == ['ok'] * 3
     assert '| phase | status | s | result |' in stdout and '0.314' in stdout
+    frozen = by_name['train_vit-b_frozen_bf16']['metrics']  # the frozen protocol's step on the same path
+    assert frozen['arch'] == 'vit-b frozen' and frozen['losses_finite'] and 'vs_full' not in frozen
 
 
 @pytest.mark.slow
@@ -240,6 +242,9 @@ def test_gpu_check_dry_run_every_phase(tmp_path):
     for name in ('train_vit-b_bf16', 'train_vit-l_cp', 'train_vit-l_no-cp'):
         assert by_name[name]['metrics']['losses_finite'] and 'ran fp32' in by_name[name]['note']
     assert by_name['train_vit-l_cp']['metrics']['with_cp'] and not by_name['train_vit-l_no-cp']['metrics']['with_cp']
+    vs_full = by_name['train_vit-b_frozen_bf16']['metrics']['vs_full']  # measured after the full bf16 step
+    assert vs_full['time'] > 0 and vs_full['memory'] > 0
+    assert "x the full step's time" in by_name['train_vit-b_frozen_bf16']['note']
 
 
 @pytest.mark.gpu

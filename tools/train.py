@@ -120,7 +120,8 @@ def main(argv=None):
         cfg.load_from = args.resume
 
     from mmvitdet.engine.resume_changes import resume_changes
-    changes = resume_changes(cfg.load_from, cfg.pretty_text, args.accept_changes) if cfg.get('resume') else {}
+    resuming = cfg.get('resume') and cfg.get('load_from')
+    changes = resume_changes(cfg.load_from, cfg.pretty_text, args.accept_changes) if resuming else {}
     add_custom_hook_once(cfg, dict(type='ConfigHistoryHook', changes={k: list(v) for k, v in changes.items()}))
 
     init_cpu_distributed(cfg)

@@ -4,6 +4,7 @@ from typing import Dict, Optional, Tuple
 
 VIT_B = 'configs/mae/mask-rcnn_vit-b-mae_fpn_lsj-100e_coco.py'
 VIT_L = 'configs/mae/mask-rcnn_vit-l-mae_fpn_lsj-100e_coco.py'
+VIT_B_FROZEN = 'configs/mae/mask-rcnn_vit-b-mae-frozen_fpn_lsj-36e_coco.py'  # the same detector, backbone frozen
 TINY_WIDTH = 96
 # The dry run's backbone: the paper's ViT with 4 blocks of width 96 (2 global), taps after each.
 TINY_VIT = {

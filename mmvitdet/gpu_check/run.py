@@ -13,12 +13,13 @@ from typing import Callable, Dict, List, Optional
 
 from . import carried
 from .phases import PhaseFailed, PhaseResult, PhaseRunner, PhaseSkipped, child_env, run_child, run_command
-from .plan import VIT_B, VIT_L, Plan, tiny_note
+from .plan import VIT_B, VIT_B_FROZEN, VIT_L, Plan, tiny_note
 from .report import write_report
 
 # In order of what a short lease must not miss: set-up, correctness of the paper's ViT-B run (AMP, ops, NCCL,
 # SyncBN), then ViT-L's memory, then the attention measurements.
-PHASES = ('environment', 'device', 'ops', 'train_vit-b_fp16', 'train_vit-b_bf16', 'inference_vit-b',
+PHASES = ('environment', 'device', 'ops', 'train_vit-b_fp16', 'train_vit-b_bf16', 'train_vit-b_frozen_bf16',
+          'inference_vit-b',
           'torchrun_nccl_syncbn', 'train_vit-l_cp', 'train_vit-l_no-cp', 'sdpa_backends', 'backbone_layouts')
 BACKBONE_LAYOUTS = ('ours-hybrid', 'ours-global', 'ours-global-cp')  # 4 global + 8 window blocks, all global
 
@@ -35,6 +36,7 @@ class GpuCheck:
         self.site = scratch / 'site'
         self.python_path = carried.python_path(repo) if mode != 'carried' else carried.python_path(self.site, repo)
         self.environment: Dict[str, str] = {}
+        self.trained: Dict[str, Dict] = {}  # train metrics by phase, for ratios between phases
         self.report = dict(mode=mode, created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
                            plan=dict(vars(plan)), environment=self.environment,
                            note=tiny_note(plan) or '')
@@ -85,6 +87,22 @@ class GpuCheck:
                                    iters=p.large_iters if large else p.iters), timeout)
         if metrics['precision'] != precision:
             metrics['note'] = f'{precision} requested, ran {metrics["precision"]} (no CUDA: AMP falls back to fp32)'
+        return metrics
+
+    def phase_frozen(self, timeout):
+        """The frozen-backbone protocol's train step, and its ratios to the full one measured just before."""
+        metrics = self._train(VIT_B_FROZEN, 'vit-b frozen', 'bf16', None, False, timeout)
+        full = self.trained.get('train_vit-b_bf16')
+        if full:
+            metrics['vs_full'] = dict(time=metrics['s_per_iter'] / full['s_per_iter'],
+                                      memory=metrics['max_allocated_gib'] / full['max_allocated_gib'])
+            ratio = (f"{metrics['vs_full']['time']:.2f}x the full step's time, "
+                     f"{metrics['vs_full']['memory']:.2f}x its peak memory")
+            metrics['note'] = f"{metrics['note']}; {ratio}" if metrics.get('note') else ratio
+        return metrics
+
+    def _remember(self, name: str, metrics: Dict) -> Dict:
+        self.trained[name] = metrics
         return metrics
 
     def phase_inference(self, timeout):
@@ -147,7 +165,11 @@ class GpuCheck:
             'train_vit-b_fp16': ('train ViT-B, AMP fp16',
                                  lambda t: self._train(VIT_B, 'vit-b', 'fp16', None, False, t), 20, 180),
             'train_vit-b_bf16': ('train ViT-B, AMP bf16',
-                                 lambda t: self._train(VIT_B, 'vit-b', 'bf16', None, False, t), 20, 180),
+                                 lambda t: self._remember('train_vit-b_bf16',
+                                                          self._train(VIT_B, 'vit-b', 'bf16', None, False, t)),
+                                 20, 180),
+            'train_vit-b_frozen_bf16': ('train ViT-B, backbone frozen, AMP bf16 (vs the full step)',
+                                        self.phase_frozen, 20, 180),
             'train_vit-l_cp': ('train ViT-L, with_cp=True',
                                lambda t: self._train(VIT_L, 'vit-l', 'fp16', True, True, t), 30, 240),
             'train_vit-l_no-cp': ('train ViT-L, with_cp=False',
