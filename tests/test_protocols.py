@@ -158,6 +158,13 @@ def test_one_training_step_frozen_cascade_at_reduced_size(family, monkeypatch):
     with torch.no_grad():
         result = model.test_step(one_object_batch())[0].pred_instances
     assert result.masks.shape[1:] == (64, 64) and len(result.masks) == len(result.bboxes)
+    calls = []  # the tensor forward (flop counting) runs the one mask head once, on the last stage's RoIs
+    handle = model.roi_head.mask_head.register_forward_hook(lambda module, inputs, output: calls.append(output))
+    batch = model.data_preprocessor(one_object_batch(), False)
+    with torch.no_grad():
+        outputs = model._forward(batch['inputs'], batch['data_samples'])
+    handle.remove()
+    assert len(calls) == 1 and outputs[-1][-1][0].shape[1:] == (model.roi_head.mask_head.num_classes, 28, 28)
 
 
 def test_vitdet_cascade_has_detectron2s_parameter_count():

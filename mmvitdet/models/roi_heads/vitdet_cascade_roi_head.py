@@ -18,6 +18,7 @@ from mmdet.models.roi_heads import CascadeRoIHead
 from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.models.utils import empty_instances
 from mmdet.registry import MODELS
+from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi
 from mmdet.utils import InstanceList, MultiConfig
 from torch import Tensor
@@ -76,6 +77,19 @@ class ViTDetCascadeRoIHead(CascadeRoIHead):
             mask_preds=mask_results['mask_preds'], sampling_results=sampling_results,
             batch_gt_instances=batch_gt_instances, rcnn_train_cfg=self.train_cfg[stage]))
         return mask_results
+
+    def forward(self, x: Tuple[Tensor], rpn_results_list: InstanceList, batch_data_samples: SampleList) -> tuple:
+        """The tensors of every stage's box head, and the one mask head's [N_i, num_classes, 28, 28] sigmoid masks of
+        the last stage's RoIs per image (flop counting, export); CascadeRoIHead's runs a mask head per stage."""
+        batch_img_metas = [s.metainfo for s in batch_data_samples]
+        proposals = [r.bboxes for r in rpn_results_list]
+        per_image = tuple(len(p) for p in proposals)
+        rois, cls_scores, bbox_preds = self._refine_roi(x, bbox2roi(proposals), batch_img_metas, per_image)
+        results = (cls_scores, bbox_preds)
+        if self.with_mask:
+            mask_preds = self._mask_forward(self.num_stages - 1, x, torch.cat(rois))['mask_preds']
+            results += ([m.sigmoid().detach() for m in mask_preds.split(per_image, 0)], )
+        return results
 
     def predict_mask(self, x: Tuple[Tensor], batch_img_metas: List[dict], results_list: InstanceList,
                      rescale: bool = False) -> InstanceList:
