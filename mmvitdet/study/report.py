@@ -95,6 +95,10 @@ def write_figures(groups, out_dir: str) -> List[str]:
     for metric in ('box', 'mask'):
         fig = protocols_figure(groups, size='T', metric=metric)
         if fig is not None:
+            ax = fig.axes[0]
+            ax.set_xticks(ax.get_xticks())
+            ax.set_xticklabels([relabel.get(t.get_text(), t.get_text()).split(' (')[0].replace(' arch.,', ',')
+                                for t in ax.get_xticklabels()], rotation=30, ha='right')
             paths += save_figure(fig, osp.join(out_dir, f'protocols_{metric}'))
     groups = [g for g in groups if g.identity.protocol == 'full']
     for metric in ('box', 'mask'):
