@@ -212,9 +212,9 @@ def _dry_run(tmp_path, skip=()):
 def test_gpu_check_dry_run(tmp_path):
     """Every phase kind on the CPU: set-up from a carried folder (pip resolution for cp312), device, ops, a
     training and an inference step, torchrun with the probe hook, SDPA backends, backbone
-    layouts. bf16 and ViT-L repeat the training phase's code path with other arguments and are left out here
+    layouts. bf16, frozen and ViT-L repeat the training phase's code path with other arguments and are left out here
     (test_gpu_check_dry_run_every_phase, marked slow, runs them)."""
-    repeats = ('train_vit-b_bf16', 'train_vit-l_cp', 'train_vit-l_no-cp')
+    repeats = ('train_vit-b_bf16', 'train_vit-b_frozen_bf16', 'train_vit-l_cp', 'train_vit-l_no-cp')
     by_name, stdout = _dry_run(tmp_path, skip=repeats)
     assert {n for n, p in by_name.items() if p['status'] == 'skipped'} == set(repeats)
     assert all(p['status'] == 'ok' for n, p in by_name.items() if n not in repeats), by_name
@@ -231,8 +231,6 @@ def test_gpu_check_dry_run(tmp_path):
     assert sorted(b['block'] for b in blocks) == ['global', 'window']
     assert [r['status'] for r in by_name['backbone_layouts']['metrics']['rows']] == ['ok'] * 3
     assert '| phase | status | s | result |' in stdout and '0.314' in stdout
-    frozen = by_name['train_vit-b_frozen_bf16']['metrics']  # the frozen protocol's step on the same path
-    assert frozen['arch'] == 'vit-b frozen' and frozen['losses_finite'] and 'vs_full' not in frozen
 
 
 @pytest.mark.slow
@@ -242,7 +240,9 @@ def test_gpu_check_dry_run_every_phase(tmp_path):
     for name in ('train_vit-b_bf16', 'train_vit-l_cp', 'train_vit-l_no-cp'):
         assert by_name[name]['metrics']['losses_finite'] and 'ran fp32' in by_name[name]['note']
     assert by_name['train_vit-l_cp']['metrics']['with_cp'] and not by_name['train_vit-l_no-cp']['metrics']['with_cp']
-    vs_full = by_name['train_vit-b_frozen_bf16']['metrics']['vs_full']  # measured after the full bf16 step
+    frozen = by_name['train_vit-b_frozen_bf16']['metrics']  # the frozen protocol's step on the same path
+    assert frozen['arch'] == 'vit-b frozen' and frozen['losses_finite']
+    vs_full = frozen['vs_full']  # measured after the full bf16 step
     assert vs_full['time'] > 0 and vs_full['memory'] > 0
     assert "x the full step's time" in by_name['train_vit-b_frozen_bf16']['note']
 

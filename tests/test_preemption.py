@@ -89,6 +89,37 @@ def test_sigterm_mid_epoch_saves_the_iteration_in_flight_and_resume_continues(tm
     assert [h['from_iteration'] for h in history] == [1, done + 1]
 
 
+CHILD = '''
+import signal, sys, time
+signal.signal(signal.SIGTERM, lambda *a: (open(sys.argv[1], 'w').write('saved'), sys.exit(75)))
+open(sys.argv[1] + '.ready', 'w').close()
+time.sleep(60)
+'''
+
+
+def test_run_child_forwards_sigterm_and_returns_at_once(tmp_path):
+    """tools/sweep.py's child runner in a process of its own: SIGTERM reaches the child's group (which saves and
+    exits 75), and the runner exits 128 + 15 within a second of its child."""
+    script = tmp_path / 'child.py'
+    script.write_text(CHILD)
+    runner = tmp_path / 'runner.py'
+    runner.write_text('import sys\nfrom mmvitdet.sweep.child import run_child\n'
+                      f'run_child([sys.executable, {str(script)!r}, {str(tmp_path / "saved")!r}], cwd=".", '
+                      'env=None)\n')
+    proc = subprocess.Popen([sys.executable, str(runner)], cwd=REPO, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(REPO)))
+    deadline = time.monotonic() + 120
+    while not (tmp_path / 'saved.ready').exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.05)
+    start = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    assert time.monotonic() - start < 5 and (tmp_path / 'saved').read_text() == 'saved'
+    assert 'exited with status 75 after saving its iteration in flight' in proc.stderr.read()
+
+
+@pytest.mark.slow
 def test_a_sweep_forwards_sigterm_and_exits_when_its_child_has(tmp_path):
     grid = tmp_path / 'grid.py'
     grid.write_text(f"name = 'long'\nconfig = '{CONFIG}'\nstage = 1\nepochs = 50\n"
@@ -123,8 +154,7 @@ class ListIterCheckpoints(Hook):
         self.seen.append(sorted(p.name for p in self.work_dir.glob('iter_*.pth')))
 
 
-@pytest.mark.parametrize('every_minutes, expected', [(None, 0), (1e-9, 1)])
-def test_timed_checkpoints_keep_the_newest(tmp_path, every_minutes, expected):
+def test_timed_checkpoints_keep_the_newest(tmp_path, every_minutes=1e-9, expected=1):
     """A tiny interval saves after every iteration and keeps one; the epoch checkpoint then removes it."""
     opts = [o.replace('num_train=16', 'num_train=6') for o in options(tmp_path / 'shapes', epochs=1)
             if 'train_dataloader.num_workers' not in o]

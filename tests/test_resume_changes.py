@@ -37,6 +37,7 @@ def logged_lrs(stdout: str):
     return [float(v) for v in re.findall(r'Epoch\(train\)\s+\[\d+\]\[\s*\d+/\d+\].*? lr: ([0-9.e+-]+)', stdout)]
 
 
+@pytest.mark.slow
 def test_a_changed_lr_is_refused_then_applied_and_recorded(tmp_path):
     """Two epochs of 3 iterations; then a resume from epoch 1 with the lr x 300: refused, then accepted, after which
     every logged lr is 300 x the one the straight run had at that iteration."""
@@ -94,3 +95,37 @@ def test_the_saved_config_text_is_never_executed(tmp_path):
     assert literal_config(text) == {'lr': f"<os.system('touch {marker}')>", 'x': {'a': -1, 'b': [1, [2, 3]],
                                                                                   'c': '<print>'}}
     assert not marker.exists()
+
+
+def test_rebasing_keeps_the_schedule_position_at_the_new_lr():
+    """The saved groups (and mmengine's base_param_settings group) and the lr schedulers scale by new / old initial
+    lr; other optimizer settings take the new values; a new schedule length reaches the schedulers."""
+    from mmengine.optim import CosineAnnealingLR, LinearLR, OptimWrapper
+    from mmvitdet.engine.resume_changes import _rebase_lr, _retime_schedulers
+
+    def wrapper(lr, wd, end):
+        params = [torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(2))]
+        optimizer = torch.optim.AdamW([{'params': params[:1]}, {'params': params[1:], 'lr': lr / 10}], lr=lr,
+                                      weight_decay=wd)
+        wrapped = OptimWrapper(optimizer)
+        schedulers = [LinearLR(wrapped, start_factor=0.1, by_epoch=False, begin=0, end=2),
+                      CosineAnnealingLR(wrapped, T_max=end, by_epoch=False, begin=0, end=end)]
+        return wrapped, schedulers
+
+    old, old_schedulers = wrapper(1e-4, 0.1, 6)
+    for _ in range(3):  # three iterations into the old schedule
+        for scheduler in old_schedulers:
+            scheduler.step()
+    checkpoint = {'optimizer': old.state_dict(), 'param_schedulers': [s.state_dict() for s in old_schedulers]}
+    position = [g['lr'] / g['initial_lr'] for g in old.param_groups]
+    new, new_schedulers = wrapper(3e-2, 0.05, 9)
+    assert _rebase_lr(checkpoint, new) == pytest.approx([300, 300, 300])  # two groups + base_param_settings
+    assert _retime_schedulers(checkpoint, new_schedulers) == ['CosineAnnealingLR end 6 -> 9',
+                                                              'CosineAnnealingLR T_max 6 -> 9']
+    new.load_state_dict(checkpoint['optimizer'])
+    for scheduler, state in zip(new_schedulers, checkpoint['param_schedulers']):
+        scheduler.load_state_dict(state)
+    assert [g['initial_lr'] for g in new.param_groups] == pytest.approx([3e-2, 3e-3, 3e-2])
+    assert [g['lr'] / g['initial_lr'] for g in new.param_groups] == pytest.approx(position)
+    assert all(g['weight_decay'] == 0.05 for g in new.optimizer.param_groups)
+    assert new_schedulers[1].T_max == 9 and new_schedulers[1].base_values == pytest.approx([3e-2, 3e-3, 3e-2])
