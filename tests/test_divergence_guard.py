@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
+from cli_options import parsed, shapes_data_options
 from mmvitdet.analysis.runs import collect_run
 from mmvitdet.engine.divergence_guard import DivergenceGuardHook, add_divergence_guard
 from mmvitdet.sweep import run_state
@@ -22,13 +23,7 @@ def tiny_options(data_root: Path, lr: float):
     options = [f'optim_wrapper.optimizer.lr={lr}', 'train_cfg.max_epochs=2', 'train_cfg.val_interval=2',
                'param_scheduler.0.start_factor=1.0', 'param_scheduler.0.end=1',
                'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1']
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        options += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False',
-                    f'{loader}.dataset.data_root={data_root}/', f'{loader}.dataset.generate.num_train=8',
-                    f'{loader}.dataset.generate.num_val=4', f'{loader}.dataset.generate.img_size=96']
-    options += [f'val_evaluator.ann_file={data_root}/annotations/instances_val.json',
-                f'test_evaluator.ann_file={data_root}/annotations/instances_val.json']
-    return options
+    return options + shapes_data_options(data_root, num_train=8, num_val=4)
 
 
 def train(work_dir: Path, data_root: Path, lr: float, *extra: str):
@@ -131,7 +126,6 @@ def test_a_non_finite_weight_is_never_saved(tmp_path):
     from mmengine.runner import Runner
     from mmvitdet.engine.divergence_guard import TrainingDiverged
     from mmvitdet.engine.launch_config import load_launch_config
-    from cli_options import parsed
 
     class PoisonAfterLastStep(Hook):  # runs after the guard's loss check, before CheckpointHook's epoch save
         def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):

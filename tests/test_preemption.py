@@ -15,7 +15,7 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from cli_options import parsed
+from cli_options import parsed, shapes_data_options
 from mmvitdet.engine.checkpoint_digest import verify_checkpoint
 from mmvitdet.engine.launch_config import load_launch_config
 from mmvitdet.engine.preemption import EXIT_PREEMPTED, add_preemption_hook
@@ -29,11 +29,7 @@ def options(data_root: Path, epochs: int = 2):
     opts = [f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}', 'default_hooks.checkpoint.interval=1',
             'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2', 'train_dataloader.num_workers=1',
             'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False']
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.dataset.data_root={data_root}/', f'{loader}.dataset.generate.num_train=16',
-                 f'{loader}.dataset.generate.num_val=2', f'{loader}.dataset.generate.img_size=96']
-    return opts + [f'val_evaluator.ann_file={data_root}/annotations/instances_val.json',
-                   f'test_evaluator.ann_file={data_root}/annotations/instances_val.json']
+    return opts + shapes_data_options(data_root, num_train=16, num_val=2, in_process_loading=False)
 
 
 def start_training(work_dir: Path, data_root: Path, log: Path, *extra: str) -> subprocess.Popen:

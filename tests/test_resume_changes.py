@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from cli_options import shapes_data_options
 from mmvitdet.analysis.runs import collect_run
 from mmvitdet.engine.resume_changes import config_changes, literal_config
 
@@ -22,12 +23,7 @@ def train(work_dir: Path, data_root: Path, *extra: str, epochs: int = 1, lr: flo
     opts = [f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=100', f'optim_wrapper.optimizer.lr={lr}',
             f'param_scheduler.1.end={epochs}', f'param_scheduler.1.T_max={epochs}',
             'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=1', 'train_dataloader.batch_size=2']
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False',
-                 f'{loader}.dataset.data_root={data_root}/', f'{loader}.dataset.generate.num_train=6',
-                 f'{loader}.dataset.generate.num_val=2', f'{loader}.dataset.generate.img_size=96']
-    opts += [f'val_evaluator.ann_file={data_root}/annotations/instances_val.json',
-             f'test_evaluator.ann_file={data_root}/annotations/instances_val.json']
+    opts += shapes_data_options(data_root, num_train=6, num_val=2)
     return subprocess.run([sys.executable, str(REPO / 'tools/train.py'), str(CONFIG), '--work-dir', str(work_dir),
                            *extra, '--cfg-options', *opts], capture_output=True, text=True, cwd=REPO, timeout=600,
                           env=dict(os.environ))

@@ -10,6 +10,7 @@ from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 
 from .checked_loading import CheckedLoadImageFromFile
+from .own_data_check import escapes_lexically  # links out of the folder are checked at launch (own data)
 from ..errors import UserInputError
 from .validation import (DEFAULT_HINT, AnnotationFormatError, CheckedCOCO, DataNotFoundError, SampleError,
                          check_data_paths)
@@ -47,11 +48,6 @@ def dropped_annotations_line(ann_file: str, dropped: Dict[str, list]) -> str:
              for reason, ids in dropped.items()]
     return f"dataset '{ann_file}': {sum(len(i) for i in dropped.values())} annotations not trained as objects: " + \
         '; '.join(parts)
-
-
-def escapes_lexically(file_name: str) -> bool:
-    """``file_name`` is absolute or climbs out with '..' (links are checked at launch, own_data_check)."""
-    return osp.isabs(file_name) or file_name.startswith('~') or '..' in file_name.replace('\\', '/').split('/')
 
 
 @DATASETS.register_module()

@@ -54,12 +54,20 @@ def _missing_message(missing: List[str], images: list, img_dir: str, fix: Option
     return text
 
 
-def escapes(file_name: str, img_dir: str) -> Optional[str]:
-    """Why ``file_name`` leads outside ``img_dir`` (absolute, ``..``, a link out of it), else None."""
+def escapes_lexically(file_name: str) -> Optional[str]:
+    """Why ``file_name`` leads out of any folder it is joined to by its text alone (absolute, ``..``), else None."""
     if osp.isabs(file_name) or file_name.startswith('~'):
         return 'an absolute path'
     if '..' in file_name.replace('\\', '/').split('/'):
         return "'..' in the path"
+    return None
+
+
+def escapes(file_name: str, img_dir: str) -> Optional[str]:
+    """Why ``file_name`` leads outside ``img_dir`` (absolute, ``..``, a link out of it), else None."""
+    why = escapes_lexically(file_name)
+    if why:
+        return why
     root = osp.realpath(img_dir)
     if osp.commonpath([root, osp.realpath(osp.join(img_dir, file_name))]) != root:
         return 'a link to a file outside the image folder'

@@ -7,39 +7,19 @@ Writes OUT.png and OUT.pdf. Points: final AP of each schedule length (best confi
 length, finished runs only); thin lines: per-epoch validation of the longest run per init;
 dashed hollow markers: the paper's numbers where published.
 """
-import argparse
-import sys
-
-from mmvitdet.analysis.figures import convergence_figure, save_figure
-from mmvitdet.analysis.groups import group_runs
-from mmvitdet.analysis.results_report import runs_from_dirs
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('work_dirs', nargs='+', help='work dirs, or folders holding them')
-    parser.add_argument('--out', required=True, help='output path without extension')
-    parser.add_argument('--size', default='B', help='model size: B, L, ...')
-    parser.add_argument('--metric', choices=['box', 'mask'], default='box')
-    parser.add_argument('--no-per-epoch', action='store_true', help='omit per-epoch curves')
-    parser.add_argument('--no-paper', action='store_true', help="omit the paper's points")
-    parser.add_argument('--stale-hours', type=float, default=2.0)
-    return parser.parse_args(argv)
+from mmvitdet.analysis.figure_cli import figure_parser, run_figure_tool
+from mmvitdet.analysis.figures import convergence_figure
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    try:
-        runs = runs_from_dirs(args.work_dirs, args.stale_hours)
-    except FileNotFoundError as e:
-        sys.exit(f'plot_convergence: {e}')
-    fig = convergence_figure(group_runs(runs), args.size, args.metric,
-                             per_epoch=not args.no_per_epoch, paper=not args.no_paper)
-    if fig is None:
-        sys.exit(f'plot_convergence: no finished run of the paper\'s detector with ViT-{args.size} '
-                 f'among {len(runs)} run(s); see tools/analysis/results_table.py for their status')
-    for path in save_figure(fig, args.out):
-        print(path)
+    parser = figure_parser(__doc__)
+    parser.add_argument('--size', default='B', help='model size: B, L, ...')
+    parser.add_argument('--no-per-epoch', action='store_true', help='omit per-epoch curves')
+    parser.add_argument('--no-paper', action='store_true', help="omit the paper's points")
+    run_figure_tool('plot_convergence', parser,
+                    lambda groups, a: convergence_figure(groups, a.size, a.metric, per_epoch=not a.no_per_epoch,
+                                                         paper=not a.no_paper),
+                    lambda a: f"finished run of the paper's detector with ViT-{a.size}", argv)
 
 
 if __name__ == '__main__':

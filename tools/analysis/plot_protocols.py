@@ -5,36 +5,15 @@
 Writes OUT.png and OUT.pdf: per init the best finished config of each protocol x detector at that size, with the
 frozen - fine-tuned gap (how detection-ready the features are as released).
 """
-import argparse
-import sys
-
-from mmvitdet.analysis.figures import protocols_figure, save_figure
-from mmvitdet.analysis.groups import group_runs
-from mmvitdet.analysis.results_report import runs_from_dirs
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('work_dirs', nargs='+', help='work dirs, or folders holding them')
-    parser.add_argument('--out', required=True, help='output path without extension')
-    parser.add_argument('--size', default='B', help='ViT size as the tables name it (T, S, B, L, H, ...)')
-    parser.add_argument('--metric', choices=['box', 'mask'], default='box')
-    parser.add_argument('--stale-hours', type=float, default=2.0)
-    return parser.parse_args(argv)
+from mmvitdet.analysis.figure_cli import figure_parser, run_figure_tool
+from mmvitdet.analysis.figures import protocols_figure
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    try:
-        runs = runs_from_dirs(args.work_dirs, args.stale_hours)
-    except FileNotFoundError as e:
-        sys.exit(f'plot_protocols: {e}')
-    fig = protocols_figure(group_runs(runs), args.size, args.metric)
-    if fig is None:
-        sys.exit(f'plot_protocols: no init with a finished frozen or Cascade run at ViT-{args.size} among '
-                 f'{len(runs)} run(s); see tools/analysis/results_table.py for their status')
-    for path in save_figure(fig, args.out):
-        print(path)
+    parser = figure_parser(__doc__)
+    parser.add_argument('--size', default='B', help='ViT size as the tables name it (T, S, B, L, H, ...)')
+    run_figure_tool('plot_protocols', parser, lambda groups, a: protocols_figure(groups, a.size, a.metric),
+                    lambda a: f'init with a finished frozen or Cascade run at ViT-{a.size}', argv)
 
 
 if __name__ == '__main__':
